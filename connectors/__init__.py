@@ -1,0 +1,1 @@
+"""Provider integrations: one folder per provider, shared plumbing beside them."""

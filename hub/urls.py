@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from hub import health, views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("app/", views.app_home, name="app-home"),
+    path("app/new/", views.workspace_new, name="workspace-new"),
+    path("w/<uuid:code>/", views.workspace, name="workspace"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SANDBOX:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

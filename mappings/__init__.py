@@ -1,0 +1,1 @@
+"""Account mappings and the pure transforms from Amazon records to Xero documents."""

@@ -1,0 +1,1 @@
+"""The sync engine: ledger, runs, checkpoints, thin Celery tasks and the dispatcher."""
