@@ -13,16 +13,24 @@ from playwright.sync_api import Browser, Page, sync_playwright
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("HUB_SCREENSHOTS", "test-artifacts/screenshots"))
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
-                    "or set CHROMIUM_PATH.")
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+            "or set CHROMIUM_PATH."
+        )
     # Playwright's sync API runs an event loop; Django must allow ORM calls from this thread.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
