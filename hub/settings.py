@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "mappings",
     "sync",
     "sandbox",
+    "sandbox.xero",
+    "sandbox.xero_identity",
+    "sandbox.amazon",
+    "sandbox.business",
 ]
 
 MIDDLEWARE = [
@@ -142,7 +146,21 @@ AMAZON_BUSINESS_APP_ID = env.str("AMAZON_BUSINESS_APP_ID", default="")
 
 # The sandbox stands in for Xero and Amazon unless real credentials are configured.
 SANDBOX = env.bool("SANDBOX", default=not (XERO_CLIENT_ID or AMAZON_SP_CLIENT_ID))
+if SANDBOX:
+    MIDDLEWARE.append("sandbox.middleware.AbortedConnectionMiddleware")
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"{SITE_URL}/sandbox").rstrip("/")
+if SANDBOX:
+    # The sandbox registers these apps when it is seeded (manage.py sandbox_seed).
+    XERO_CLIENT_ID = XERO_CLIENT_ID or "sandbox-hub-xero-client"
+    XERO_CLIENT_SECRET = XERO_CLIENT_SECRET or "sandbox-hub-xero-secret"
+    AMAZON_SP_CLIENT_ID = AMAZON_SP_CLIENT_ID or "amzn1.application-oa2-client.sandboxhub"
+    AMAZON_SP_CLIENT_SECRET = AMAZON_SP_CLIENT_SECRET or "sandbox-hub-sp-secret"
+    AMAZON_SP_APP_ID = AMAZON_SP_APP_ID or "amzn1.sp.solution.sandbox-hub"
+    AMAZON_BUSINESS_CLIENT_ID = (
+        AMAZON_BUSINESS_CLIENT_ID or "amzn1.application-oa2-client.sandboxhubbusiness"
+    )
+    AMAZON_BUSINESS_CLIENT_SECRET = AMAZON_BUSINESS_CLIENT_SECRET or "sandbox-hub-ab-secret"
+    AMAZON_BUSINESS_APP_ID = AMAZON_BUSINESS_APP_ID or "amzn1.sp.solution.sandbox-hub-business"
 
 
 def _base(name: str, real: str, sandboxed: str) -> str:
@@ -168,10 +186,10 @@ AMAZON_SP_API_URL_FE = _base(
     "AMAZON_SP_API_URL_FE", "https://sellingpartnerapi-fe.amazon.com", "amazon/sp/fe"
 )
 AMAZON_BUSINESS_CONSENT_URL = _base(
-    "AMAZON_BUSINESS_CONSENT_URL", "https://www.amazon.com", "amazon/business/store"
+    "AMAZON_BUSINESS_CONSENT_URL", "https://www.amazon.com", "business/store"
 )
 AMAZON_BUSINESS_API_URL = _base(
-    "AMAZON_BUSINESS_API_URL", "https://na.business-api.amazon.com", "amazon/business/api"
+    "AMAZON_BUSINESS_API_URL", "https://na.business-api.amazon.com", "business/api"
 )
 
 # --- Celery ---------------------------------------------------------------------------------------

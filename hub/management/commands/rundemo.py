@@ -39,7 +39,7 @@ class Command(BaseCommand):
         python = sys.executable
         beat_schedule = settings.VAR_DIR / "celerybeat-schedule"
         commands = {
-            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "web": [python, "manage.py", "runsandbox", "--host", host, "--port", str(port)],
             "worker": [
                 python,
                 "-m",

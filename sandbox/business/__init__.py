@@ -1,0 +1,1 @@
+"""The sandbox's Amazon Business: buyer-store consent and the Reconciliation API."""

@@ -1,0 +1,1 @@
+"""The sandbox's Xero: organisations and the Accounting API 2.0."""
