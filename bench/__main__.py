@@ -11,7 +11,7 @@ import sys
 
 from bench.table import Row, render
 
-BENCHMARKS: list[str] = []
+BENCHMARKS: list[str] = ["bench.datagen"]
 
 
 def main() -> int:
