@@ -40,3 +40,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.customer} ({self.role})"
+
+
+class XeroLogin(models.Model):
+    """Sign in with Xero: which Xero user a hub user is."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="xero_login")
+    xero_userid = models.UUIDField(unique=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.email or str(self.xero_userid)

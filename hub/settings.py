@@ -140,6 +140,8 @@ XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
 AMAZON_SP_CLIENT_ID = env.str("AMAZON_SP_CLIENT_ID", default="")
 AMAZON_SP_CLIENT_SECRET = env.str("AMAZON_SP_CLIENT_SECRET", default="")
 AMAZON_SP_APP_ID = env.str("AMAZON_SP_APP_ID", default="")
+# Draft (unpublished) SP-API apps must add version=beta to the consent URL.
+AMAZON_SP_APP_DRAFT = env.bool("AMAZON_SP_APP_DRAFT", default=False)
 AMAZON_BUSINESS_CLIENT_ID = env.str("AMAZON_BUSINESS_CLIENT_ID", default="")
 AMAZON_BUSINESS_CLIENT_SECRET = env.str("AMAZON_BUSINESS_CLIENT_SECRET", default="")
 AMAZON_BUSINESS_APP_ID = env.str("AMAZON_BUSINESS_APP_ID", default="")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("app/new/", views.workspace_new, name="workspace-new"),
     path("w/<uuid:code>/", views.workspace, name="workspace"),
     path("admin/", admin.site.urls),
+    path("", include("connectors.urls")),
 ]
 
 if settings.SANDBOX:

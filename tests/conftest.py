@@ -1,13 +1,17 @@
-"""Shared fixtures: the named personas every tenancy test uses."""
+"""Shared fixtures: the named personas, and a real sandbox server for tests that cross HTTP."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, override_settings
 
 from hub.models import Customer, Membership
 from hub.tenancy import customer_create
+from sandbox.server import serve_in_thread
+from sandbox.state import sandbox_configure
 
 User = get_user_model()
 
@@ -41,3 +45,40 @@ def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def sandbox_url(transactional_db: None) -> Iterator[str]:
+    """Serve the project on a free port; yields e.g. ``http://127.0.0.1:53211/sandbox``.
+
+    The provider base URLs in settings point at it for the test, exactly as the hub would use
+    them. Faults are off and time runs at x1 unless the test changes ``sandbox_configure``.
+    """
+    server, thread = serve_in_thread()
+    base = f"http://127.0.0.1:{server.server_port}"
+    sandbox = f"{base}/sandbox"
+    overrides = {
+        "SITE_URL": base,
+        "SANDBOX_URL": sandbox,
+        "ALLOWED_HOSTS": ["*"],
+        "XERO_LOGIN_URL": f"{sandbox}/xero/login",
+        "XERO_IDENTITY_URL": f"{sandbox}/xero/identity",
+        "XERO_API_URL": f"{sandbox}/xero/api",
+        "AMAZON_LWA_URL": f"{sandbox}/amazon/lwa",
+        "AMAZON_SELLER_CENTRAL_URL": f"{sandbox}/amazon/sellercentral",
+        "AMAZON_SP_API_URL_NA": f"{sandbox}/amazon/sp/na",
+        "AMAZON_SP_API_URL_EU": f"{sandbox}/amazon/sp/eu",
+        "AMAZON_SP_API_URL_FE": f"{sandbox}/amazon/sp/fe",
+        "AMAZON_BUSINESS_CONSENT_URL": f"{sandbox}/business/store",
+        "AMAZON_BUSINESS_API_URL": f"{sandbox}/business/api",
+    }
+    with override_settings(**overrides):
+        sandbox_configure(
+            time_scale=1.0, fault_5xx_rate=0.0, fault_timeout_rate=0.0, fault_reset_rate=0.0
+        )
+        try:
+            yield sandbox
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)

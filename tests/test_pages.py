@@ -7,8 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 
-@pytest.mark.django_db
-def test_landing_says_what_the_hub_does_and_links_resolve() -> None:
+def test_landing_says_what_the_hub_does_and_links_resolve(sandbox_url: str) -> None:
     client = Client()
     response = client.get("/")
     body = response.content.decode()
@@ -19,6 +18,7 @@ def test_landing_says_what_the_hub_does_and_links_resolve() -> None:
     # No dead links: every local link on the page answers (login, status, stylesheet).
     links = set(re.findall(r'(?:href|action)="(/[^"]*)"', body))
     assert reverse("login") in links
+    assert reverse("connect-xero") in links  # Sign up with Xero
     for link in links:
         assert client.get(link).status_code in (200, 302), link
 
