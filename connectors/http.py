@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from hub.metrics import record_call
+
 log = logging.getLogger("connectors.http")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
@@ -184,6 +186,7 @@ def call(
             elapsed,
             attempt,
         )
+        record_call(provider, operation, "timeout" if sent else "network", elapsed / 1000)
         network_error = Uncertain if sent else RetryLater
         raise network_error(
             provider=provider,
@@ -192,6 +195,7 @@ def call(
             decision=decide(status=None, headers={}, attempt=attempt, network=True),
         ) from exc
     elapsed = (time.monotonic() - started) * 1000
+    record_call(provider, operation, response.status_code, elapsed / 1000)
     quota = " ".join(
         f"{h.lower()}={response.headers[h]}" for h in QUOTA_HEADERS if h in response.headers
     )

@@ -171,3 +171,12 @@ class Link(models.Model):
         if not self.amazon.is_active:
             return "Paused: Amazon needs reconnecting."
         return ""
+
+
+class LimiterEvent(models.Model):
+    """The database rate-limiter backend's log (the demo runs without Redis)."""
+
+    key = models.CharField(max_length=200, db_index=True)
+    at = models.FloatField()  # unix time; for a concurrency lease, when it expires
+    lease = models.CharField(max_length=32, blank=True)
+    tokens = models.FloatField(null=True, blank=True)  # token buckets only

@@ -232,6 +232,10 @@ WORKER_CONCURRENCY = env.int(
     default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4,
 )
 CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
+# A ledger row left "sending" longer than this lost its worker and is settled by a lookup in Xero.
+LEDGER_STALE_SENDING_SECONDS = env.int(
+    "LEDGER_STALE_SENDING_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+)
 # The one beat schedule: a dispatcher that enqueues whatever work is due (sync/dispatch.py).
 DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
@@ -241,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": DISPATCH_INTERVAL_SECONDS},
     },
 }
+
+# Divides every provider rate-limit window: matches the sandbox's time scale in tests and
+# benchmarks (a Xero "minute" of one second at 60). Always 1 against the real services.
+RATE_LIMIT_TIME_SCALE = env.float("RATE_LIMIT_TIME_SCALE", default=1.0)
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -252,6 +260,10 @@ EMAIL_BACKEND = env.str(
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hub@localhost")
+
+# --- Metrics --------------------------------------------------------------------------------------
+# When set, /metrics asks for "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from connectors.vault import encrypted_fields, rotate
+from connectors.vault import EncryptedJSONField, encrypted_fields, rotate
 
 
 class Command(BaseCommand):
@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         for model, field_name in encrypted_fields():
-            column = model._meta.get_field(field_name).column
+            field = model._meta.get_field(field_name)
+            assert isinstance(field, EncryptedJSONField)
+            column = str(field.column)
             table = model._meta.db_table
             qn = connection.ops.quote_name
             # Raw ciphertext in and out: the field's own conversion would decrypt and re-encrypt

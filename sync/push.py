@@ -1,0 +1,272 @@
+"""Posting ledger entries to Xero: claim, send in batches of up to 50, record each outcome.
+
+Exactly once: a row is claimed by a conditional UPDATE (pending → sending), so two workers never
+send it both; an Idempotency-Key derived from the batch makes a fast retry a replay; and an
+outcome that is uncertain (timeout, reset after sending, a worker killed mid-call) is resolved by
+looking the document up in Xero by its number or reference before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connectors import http
+from connectors.models import Link
+from connectors.xero.accounting import ENDPOINTS, LimiterBusy, XeroAccounting
+from sync.models import Attempt, EntryStatus, LedgerEntry
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 50
+
+
+def stale_after() -> timedelta:
+    """A row still "sending" this long after its claim lost its worker: settle it by lookup.
+
+    Longer than a task may run (CELERY_TASK_TIME_LIMIT), so a live worker is never overtaken.
+    """
+    return timedelta(seconds=settings.LEDGER_STALE_SENDING_SECONDS)
+
+
+@dataclass
+class PushOutcome:
+    sent: int = 0
+    posted: int = 0
+    failed: int = 0
+    requeued: int = 0
+    wait: float = 0.0
+    more: bool = False
+    calls: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def batch_key(link_id: int, kind: str, entries: list[LedgerEntry]) -> str:
+    """Deterministic per batch content: a fast resend of the same batch replays in Xero."""
+    digest = hashlib.sha256()
+    digest.update(f"{link_id}:{kind}".encode())
+    for entry in entries:
+        digest.update(f"|{entry.amazon_id}/{entry.part}:".encode())
+        digest.update(json.dumps(entry.payload, sort_keys=True, default=str).encode())
+    return f"lb-{kind}-{digest.hexdigest()[:48]}"
+
+
+def entries_claim(*, link_id: int, kind: str, limit: int = BATCH_SIZE) -> list[LedgerEntry]:
+    """Take up to ``limit`` pending rows whose parent (if any) is posted."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            LedgerEntry.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(link_id=link_id, kind=kind, status=EntryStatus.PENDING)
+            .filter(Q(parent__isnull=True) | Q(parent__status=EntryStatus.POSTED))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        LedgerEntry.objects.filter(id__in=ids, status=EntryStatus.PENDING).update(
+            status=EntryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        entries = list(
+            LedgerEntry.objects.filter(
+                id__in=ids, status=EntryStatus.SENDING, claimed_at=now
+            ).select_related("parent")
+        )
+        key = batch_key(link_id, kind, entries)
+        LedgerEntry.objects.filter(id__in=[e.id for e in entries]).update(batch_key=key)
+        for entry in entries:
+            entry.batch_key = key
+    return entries
+
+
+def _payload(entry: LedgerEntry) -> dict[str, Any]:
+    """The document as sent: a dependent document points at its parent's Xero id."""
+    payload = dict(entry.payload)
+    if entry.parent_id and entry.parent is not None and entry.parent.xero_id:
+        parent_ref = {"invoice": "Invoice", "bill": "Invoice", "credit_note": "CreditNote"}.get(
+            entry.parent.kind, "Invoice"
+        )
+        id_field = ENDPOINTS[entry.parent.kind].id_field
+        payload[parent_ref] = {id_field: str(entry.parent.xero_id)}
+    return payload
+
+
+def _record(
+    entries: list[LedgerEntry], outcome: str, *, status: int | None = None, message: str = ""
+) -> None:
+    Attempt.objects.bulk_create(
+        [
+            Attempt(
+                entry=e,
+                batch_key=e.batch_key,
+                outcome=outcome,
+                http_status=status,
+                message=message[:2000],
+            )
+            for e in entries
+        ]
+    )
+
+
+def _release(
+    entries: list[LedgerEntry],
+    *,
+    outcome: str,
+    message: str,
+    status: int | None = None,
+    undo_attempt: bool = False,
+) -> None:
+    """Nothing was created: back to pending for the next try."""
+    ids = [e.id for e in entries]
+    updates: dict[str, Any] = {"status": EntryStatus.PENDING, "claimed_at": None}
+    if undo_attempt:
+        updates["attempts"] = F("attempts") - 1
+    LedgerEntry.objects.filter(id__in=ids, status=EntryStatus.SENDING).update(**updates)
+    if not undo_attempt:
+        _record(entries, outcome, status=status, message=message)
+
+
+def _element_errors(element: dict[str, Any]) -> str:
+    messages = [e.get("Message", "") for e in element.get("ValidationErrors") or []]
+    return "; ".join(m for m in messages if m) or "Xero reported an error without a message."
+
+
+def entry_mark_posted(entry: LedgerEntry, document: dict[str, Any], *, outcome: str) -> bool:
+    endpoint = ENDPOINTS[entry.kind]
+    number = document.get(endpoint.number_field or "") or document.get("Reference") or ""
+    updated = LedgerEntry.objects.filter(id=entry.id, status=EntryStatus.SENDING).update(
+        status=EntryStatus.POSTED,
+        xero_id=document[endpoint.id_field],
+        xero_number=number,
+        posted_at=timezone.now(),
+        last_error="",
+        claimed_at=None,
+    )
+    if updated:
+        _record([entry], outcome, status=200)
+    return bool(updated)
+
+
+def push_batch(*, link_id: int, kind: str) -> PushOutcome:
+    """Send one batch for one link and document kind. Never sleeps: returns a wait instead."""
+    outcome = PushOutcome()
+    link = Link.objects.select_related(
+        "xero_tenant__grant", "seller_account", "business_account"
+    ).get(pk=link_id)
+    if link.pause_reason:
+        outcome.notes.append(link.pause_reason)
+        return outcome
+    client = XeroAccounting(link.xero_tenant)
+    resolve_stale(link=link, kind=kind, client=client, outcome=outcome)
+    entries = entries_claim(link_id=link_id, kind=kind)
+    if not entries:
+        outcome.calls = client.calls
+        return outcome
+    outcome.sent = len(entries)
+    key = entries[0].batch_key
+    try:
+        elements = client.put_batch(kind, [_payload(e) for e in entries], idempotency_key=key)
+    except LimiterBusy as exc:
+        _release(entries, outcome="throttled", message=exc.message, undo_attempt=True)
+        outcome.wait, outcome.requeued, outcome.more = exc.decision.wait, len(entries), True
+    except http.Uncertain as exc:
+        _record(entries, "uncertain", message=exc.message)
+        resolve_uncertain(entries, client=client, outcome=outcome)
+        outcome.more = True
+    except http.AuthRejected as exc:
+        _release(entries, outcome="unauthorised", status=exc.status, message=exc.message)
+        outcome.requeued = len(entries)
+        outcome.wait = 60.0  # the grant is marked for reconnection, or this clears by itself
+        outcome.notes.append(exc.message)
+    except http.RetryLater as exc:
+        _release(entries, outcome="retry", status=exc.status, message=exc.message)
+        outcome.wait, outcome.requeued, outcome.more = exc.decision.wait, len(entries), True
+    except http.Rejected as exc:
+        # The request as a whole was refused (not one element): nothing was created.
+        LedgerEntry.objects.filter(id__in=[e.id for e in entries]).update(
+            status=EntryStatus.FAILED, last_error=exc.message, claimed_at=None
+        )
+        _record(entries, "failed", status=exc.status, message=exc.message)
+        outcome.failed = len(entries)
+    else:
+        for entry, element in zip(entries, elements, strict=True):
+            if element.get("HasErrors") or element.get("StatusAttributeString") == "ERROR":
+                message = _element_errors(element)
+                LedgerEntry.objects.filter(id=entry.id, status=EntryStatus.SENDING).update(
+                    status=EntryStatus.FAILED, last_error=message, claimed_at=None
+                )
+                _record([entry], "failed", status=200, message=message)
+                outcome.failed += 1
+            elif entry_mark_posted(entry, element, outcome="posted"):
+                outcome.posted += 1
+    outcome.calls = client.calls
+    if not outcome.more:
+        outcome.more = LedgerEntry.objects.filter(
+            link_id=link_id, kind=kind, status=EntryStatus.PENDING
+        ).exists()
+    return outcome
+
+
+def resolve_uncertain(
+    entries: list[LedgerEntry], *, client: XeroAccounting, outcome: PushOutcome
+) -> None:
+    """Look each document up in Xero: found → posted; not found → pending to send again."""
+    kind = entries[0].kind
+    by_number = [e for e in entries if e.lookup_number]
+    by_reference = [e for e in entries if not e.lookup_number and e.lookup_reference]
+    try:
+        found = client.find(kind, numbers=[e.lookup_number for e in by_number]) if by_number else {}
+        found_refs = (
+            client.find(kind, references=[e.lookup_reference for e in by_reference])
+            if by_reference
+            else {}
+        )
+    except http.ProviderError as exc:
+        # Still uncertain: the rows stay "sending" and a later task resolves them.
+        outcome.notes.append(f"lookup deferred: {exc.message}")
+        outcome.wait = max(outcome.wait, exc.decision.wait or 1.0)
+        return
+    missing = []
+    for entry in entries:
+        document = (
+            found.get(entry.lookup_number)
+            if entry.lookup_number
+            else found_refs.get(entry.lookup_reference)
+        )
+        if document is not None:
+            if entry_mark_posted(entry, document, outcome="resolved"):
+                outcome.posted += 1
+        else:
+            missing.append(entry)
+    if missing:
+        _release(
+            missing,
+            outcome="not-in-xero",
+            message="Not found in Xero after an uncertain send; it will be sent again.",
+        )
+        outcome.requeued += len(missing)
+
+
+def resolve_stale(*, link: Link, kind: str, client: XeroAccounting, outcome: PushOutcome) -> None:
+    """Rows left "sending" by a worker that died mid-call are settled by lookup, never resent."""
+    stale = list(
+        LedgerEntry.objects.filter(
+            link=link,
+            kind=kind,
+            status=EntryStatus.SENDING,
+            claimed_at__lt=timezone.now() - stale_after(),
+        )[:BATCH_SIZE]
+    )
+    if stale:
+        _record(
+            stale, "stale", message="The worker sending this stopped before recording the outcome."
+        )
+        resolve_uncertain(stale, client=client, outcome=outcome)
