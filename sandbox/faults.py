@@ -54,6 +54,32 @@ def abort_connection(request: HttpRequest, *, reset: bool) -> HttpResponse:
     raise ConnectionAborted
 
 
+def _server_error(request: HttpRequest, status: int) -> JsonResponse:
+    """A 5xx in the shape the imitated service uses."""
+    if "/xero/" in request.path:
+        return JsonResponse(
+            {
+                "Title": "An error occurred",
+                "Status": status,
+                "Detail": "The service is temporarily unavailable. Please retry.",
+            },
+            status=status,
+        )
+    code = "InternalFailure" if status == 500 else "ServiceUnavailable"
+    return JsonResponse(
+        {
+            "errors": [
+                {
+                    "code": code,
+                    "message": "We encountered an internal error. Please try again.",
+                    "details": "",
+                }
+            ]
+        },
+        status=status,
+    )
+
+
 def with_faults(view: View) -> View:
     """Wrap a provider endpoint so it suffers the configured faults."""
 
