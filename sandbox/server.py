@@ -13,6 +13,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
 
 log = logging.getLogger("sandbox.server")
 
@@ -31,6 +32,9 @@ class _Handler(WSGIRequestHandler):
             super().handle()
         except OSError:
             pass  # the fault dropped the socket on purpose, or the client went away
+        finally:
+            # One thread per request: its database connection would outlive it otherwise.
+            connections.close_all()
 
 
 class _Server(socketserver.ThreadingMixIn, WSGIServer):

@@ -1,5 +1,11 @@
+"""login.xero.com, mounted at /sandbox/xero/login/."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from sandbox.xero_identity import consent
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("identity/connect/authorize", consent.authorize, name="xero-authorize"),
+]

@@ -64,6 +64,11 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()  # 60 days after issue
     used_at = models.DateTimeField(null=True, blank=True)  # rotated: grace runs from here
+    # The token spent to get this one (None for the first of a chain). A token spent N times
+    # (once, then retried within the grace) has N successors: tests count refreshes with it.
+    parent = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="successors"
+    )
 
 
 class AccessToken(models.Model):
@@ -71,6 +76,24 @@ class AccessToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()  # 30 minutes after issue
+
+
+class AuthorizationCode(models.Model):
+    """A code handed to the redirect URI after consent: single use, five minutes.
+
+    The grant (and its connections) exists from the moment the user allowed access, as in Xero,
+    where the tenants are connected even if the app never exchanges the code.
+    """
+
+    grant = models.ForeignKey(Grant, models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    redirect_uri = models.CharField(max_length=2000)
+    nonce = models.CharField(max_length=500, blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
+    code_challenge_method = models.CharField(max_length=10, blank=True)  # plain | S256
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
 
 
 class Connection(models.Model):

@@ -2,6 +2,11 @@
 
 Access tokens and id_tokens are RS256 JWTs, as Xero's are, signed with a key published at the
 sandbox's JWKS endpoint. The database keeps only hashes of the tokens it issued.
+
+Token lifetimes run on real time, not on the sandbox's time scale (which only speeds up rate-limit
+windows): a 30-minute access token lives 30 real minutes. Tests that need an expired token or a
+refresh token past its grace move the issue times back with ``sandbox.xero_identity.services.
+age_grant`` (or ``POST /sandbox/xero/identity/control/expire``).
 """
 
 from __future__ import annotations
@@ -58,10 +63,19 @@ def signing_key() -> SigningKey:
 
 
 def jwks() -> dict[str, object]:
-    key = signing_key()
-    public = JsonWebKey.import_key(key.private_pem, {"kty": "RSA"}).as_dict(is_private=False)
-    public.update({"kid": key.kid, "use": "sig", "alg": "RS256"})
-    return {"keys": [public]}
+    """Every signing key, newest first: two first requests racing may each create one."""
+    signing_key()
+    keys = []
+    for key in SigningKey.objects.order_by("-created_at", "-id"):
+        public = JsonWebKey.import_key(key.private_pem, {"kty": "RSA"}).as_dict(is_private=False)
+        public.update({"kid": key.kid, "use": "sig", "alg": "RS256"})
+        keys.append(public)
+    return {"keys": keys}
+
+
+def subject(user: XeroUser) -> str:
+    """The ``sub`` claim: stable per user, 32 hex digits like Xero's."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, str(user.xero_userid)).hex
 
 
 def _sign(claims: dict[str, object]) -> str:
@@ -96,9 +110,16 @@ class TokenSet:
 
 
 def issue_token_set(
-    grant: Grant, *, nonce: str | None = None, now: datetime | None = None
+    grant: Grant,
+    *,
+    nonce: str | None = None,
+    now: datetime | None = None,
+    parent: RefreshToken | None = None,
 ) -> TokenSet:
-    """New access token (and refresh token with offline_access, id_token with openid)."""
+    """New access token (and refresh token with offline_access, id_token with openid).
+
+    ``parent`` is the refresh token spent to get this set, so a test can count refreshes.
+    """
     now = now or timezone.now()
     user, app = grant.user, grant.app
     exp = now + ACCESS_TOKEN_LIFETIME
@@ -107,7 +128,7 @@ def issue_token_set(
             "iss": issuer(),
             "aud": f"{issuer()}/resources",
             "client_id": app.client_id,
-            "sub": uuid.uuid5(uuid.NAMESPACE_URL, str(user.xero_userid)).hex,
+            "sub": subject(user),
             "xero_userid": str(user.xero_userid),
             "authentication_event_id": str(grant.auth_event_id),
             "global_session_id": grant.auth_event_id.hex,
@@ -129,16 +150,18 @@ def issue_token_set(
             token_hash=token_hash(refresh),
             issued_at=now,
             expires_at=now + REFRESH_TOKEN_LIFETIME,
+            parent=parent,
         )
     id_token = None
     if "openid" in grant.scopes:
         claims: dict[str, object] = {
             "iss": issuer(),
             "aud": app.client_id,
+            "nbf": int(now.timestamp()),
             "iat": int(now.timestamp()),
             "exp": int((now + ID_TOKEN_LIFETIME).timestamp()),
             "auth_time": int(now.timestamp()),
-            "sub": uuid.uuid5(uuid.NAMESPACE_URL, str(user.xero_userid)).hex,
+            "sub": subject(user),
             "xero_userid": str(user.xero_userid),
             "sid": grant.auth_event_id.hex,
             "global_session_id": grant.auth_event_id.hex,
@@ -189,7 +212,7 @@ def refresh_token_set(raw_refresh: str, *, client_id: str, now: datetime | None 
         if row.used_at is None:
             row.used_at = now
             row.save(update_fields=["used_at"])
-        return issue_token_set(row.grant, now=now)
+        return issue_token_set(row.grant, now=now, parent=row)
 
 
 @dataclass
@@ -222,7 +245,7 @@ def unauthorized(detail: str = "AuthenticationUnsuccessful") -> JsonResponse:
     return response
 
 
-def forbidden(detail: str = "AuthorizationUnsuccessful") -> JsonResponse:
+def forbidden(detail: str = "AuthenticationUnsuccessful") -> JsonResponse:
     return JsonResponse(
         {
             "Type": None,
@@ -236,35 +259,53 @@ def forbidden(detail: str = "AuthorizationUnsuccessful") -> JsonResponse:
     )
 
 
-def bearer_grant(request: HttpRequest) -> Grant | None:
+def bearer_check(request: HttpRequest) -> Grant | JsonResponse:
+    """The grant behind ``Authorization: Bearer``, or Xero's 401.
+
+    An expired token gets Xero's own detail (``TokenExpired: token expired at 07/14/2020
+    21:26:02``, UTC, as seen in xero-node#435 and xeroizer#509); anything else unknown or revoked
+    gets ``AuthenticationUnsuccessful``.
+    """
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        return None
+        return unauthorized()
     row = (
         AccessToken.objects.select_related("grant__app", "grant__user")
         .filter(token_hash=token_hash(header.removeprefix("Bearer ").strip()))
         .first()
     )
-    if row is None or row.expires_at <= timezone.now() or row.grant.revoked_at is not None:
-        return None
+    if row is None or row.grant.revoked_at is not None:
+        return unauthorized()
+    if row.expires_at <= timezone.now():
+        return unauthorized(f"TokenExpired: token expired at {row.expires_at:%m/%d/%Y %H:%M:%S}")
     return row.grant
 
 
+def bearer_grant(request: HttpRequest) -> Grant | None:
+    checked = bearer_check(request)
+    return checked if isinstance(checked, Grant) else None
+
+
 def api_caller(request: HttpRequest, *, scope: str | None = None) -> Caller | JsonResponse:
-    """Authenticate an Accounting API call: a live bearer token and a connected tenant."""
-    grant = bearer_grant(request)
-    if grant is None:
-        return unauthorized()
+    """Authenticate an Accounting API call: a live bearer token and a connected tenant.
+
+    A tenant id that is malformed or not connected for this app and user (never connected,
+    disconnected, or its connections removed by revocation) is Xero's 403
+    ``AuthenticationUnsuccessful``.
+    """
+    grant = bearer_check(request)
+    if not isinstance(grant, Grant):
+        return grant
     raw_tenant = request.headers.get("xero-tenant-id", "")
     try:
         tenant_id = uuid.UUID(raw_tenant)
     except ValueError:
-        return forbidden()
+        return forbidden("AuthenticationUnsuccessful")
     connection = Connection.objects.filter(
         app=grant.app, user=grant.user, tenant_id=tenant_id
     ).first()
     if connection is None:
-        return forbidden()
+        return forbidden("AuthenticationUnsuccessful")
     caller = Caller(
         grant=grant, tenant_id=tenant_id, connection=connection, scopes=set(grant.scopes)
     )
