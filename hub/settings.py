@@ -224,6 +224,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How many processes each worker runs; SQLite allows one (see hub.checks).
@@ -232,6 +233,8 @@ WORKER_CONCURRENCY = env.int(
     default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4,
 )
 CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
+# A queued push marker older than this lost its task: the dispatcher queues the push again.
+PUSH_QUEUE_LOST_SECONDS = env.int("PUSH_QUEUE_LOST_SECONDS", default=900)
 # A ledger row left "sending" longer than this lost its worker and is settled by a lookup in Xero.
 LEDGER_STALE_SENDING_SECONDS = env.int(
     "LEDGER_STALE_SENDING_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sandbox.state import sandbox_state
@@ -103,6 +104,7 @@ def with_faults(view: View) -> View:
         roll -= state.fault_5xx_rate
         response = view(request, *args, **kwargs)
         if roll < state.fault_timeout_rate:
+            connections.close_all()  # the work is committed; hold no connection while hanging
             time.sleep(min(state.fault_timeout_seconds, 120))
             return abort_connection(request, reset=False)
         return response

@@ -155,6 +155,68 @@ def entry_mark_posted(entry: LedgerEntry, document: dict[str, Any], *, outcome: 
     return bool(updated)
 
 
+def settle_elements(entries: list[LedgerEntry], elements: list[dict[str, Any]]) -> tuple[int, int]:
+    """Record Xero's answer for each element of a batch, in one transaction."""
+    now = timezone.now()
+    changed: list[LedgerEntry] = []
+    attempts: list[Attempt] = []
+    posted = failed = 0
+    with transaction.atomic():
+        mine = set(
+            LedgerEntry.objects.select_for_update()
+            .filter(
+                id__in=[e.id for e in entries],
+                status=EntryStatus.SENDING,
+                batch_key=entries[0].batch_key,
+            )
+            .values_list("id", flat=True)
+        )
+        for entry, element in zip(entries, elements, strict=True):
+            if entry.id not in mine:
+                continue  # settled meanwhile by a lookup; never overwrite that
+            entry.claimed_at, entry.updated_at = None, now
+            if element.get("HasErrors") or element.get("StatusAttributeString") == "ERROR":
+                entry.status, entry.last_error = EntryStatus.FAILED, _element_errors(element)
+                attempts.append(
+                    Attempt(
+                        entry=entry,
+                        batch_key=entry.batch_key,
+                        outcome="failed",
+                        http_status=200,
+                        message=entry.last_error[:2000],
+                    )
+                )
+                failed += 1
+            else:
+                endpoint = ENDPOINTS[entry.kind]
+                entry.status, entry.last_error, entry.posted_at = EntryStatus.POSTED, "", now
+                entry.xero_id = element[endpoint.id_field]
+                entry.xero_number = (
+                    element.get(endpoint.number_field or "") or element.get("Reference") or ""
+                )
+                attempts.append(
+                    Attempt(
+                        entry=entry, batch_key=entry.batch_key, outcome="posted", http_status=200
+                    )
+                )
+                posted += 1
+            changed.append(entry)
+        LedgerEntry.objects.bulk_update(
+            changed,
+            [
+                "status",
+                "last_error",
+                "claimed_at",
+                "posted_at",
+                "xero_id",
+                "xero_number",
+                "updated_at",
+            ],
+        )
+        Attempt.objects.bulk_create(attempts)
+    return posted, failed
+
+
 def push_batch(*, link_id: int, kind: str) -> PushOutcome:
     """Send one batch for one link and document kind. Never sleeps: returns a wait instead."""
     outcome = PushOutcome()
@@ -197,16 +259,9 @@ def push_batch(*, link_id: int, kind: str) -> PushOutcome:
         _record(entries, "failed", status=exc.status, message=exc.message)
         outcome.failed = len(entries)
     else:
-        for entry, element in zip(entries, elements, strict=True):
-            if element.get("HasErrors") or element.get("StatusAttributeString") == "ERROR":
-                message = _element_errors(element)
-                LedgerEntry.objects.filter(id=entry.id, status=EntryStatus.SENDING).update(
-                    status=EntryStatus.FAILED, last_error=message, claimed_at=None
-                )
-                _record([entry], "failed", status=200, message=message)
-                outcome.failed += 1
-            elif entry_mark_posted(entry, element, outcome="posted"):
-                outcome.posted += 1
+        posted, failed = settle_elements(entries, elements)
+        outcome.posted += posted
+        outcome.failed += failed
     outcome.calls = client.calls
     if not outcome.more:
         outcome.more = LedgerEntry.objects.filter(
@@ -230,7 +285,11 @@ def resolve_uncertain(
             else {}
         )
     except http.ProviderError as exc:
-        # Still uncertain: the rows stay "sending" and a later task resolves them.
+        # Still uncertain: the rows stay "sending", unclaimed, and the next push for this link
+        # looks them up again before sending anything else.
+        LedgerEntry.objects.filter(
+            id__in=[e.id for e in entries], status=EntryStatus.SENDING
+        ).update(claimed_at=None)
         outcome.notes.append(f"lookup deferred: {exc.message}")
         outcome.wait = max(outcome.wait, exc.decision.wait or 1.0)
         return
@@ -256,17 +315,18 @@ def resolve_uncertain(
 
 
 def resolve_stale(*, link: Link, kind: str, client: XeroAccounting, outcome: PushOutcome) -> None:
-    """Rows left "sending" by a worker that died mid-call are settled by lookup, never resent."""
+    """Rows whose outcome is unknown are settled by lookup, never resent blindly.
+
+    Those are rows left "sending" by a worker that died mid-call (claimed long ago), and rows
+    whose earlier lookup could not be made (claim cleared).
+    """
     stale = list(
-        LedgerEntry.objects.filter(
-            link=link,
-            kind=kind,
-            status=EntryStatus.SENDING,
-            claimed_at__lt=timezone.now() - stale_after(),
-        )[:BATCH_SIZE]
+        LedgerEntry.objects.filter(link=link, kind=kind, status=EntryStatus.SENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - stale_after()))
+        .order_by("id")[:BATCH_SIZE]
     )
     if stale:
         _record(
-            stale, "stale", message="The worker sending this stopped before recording the outcome."
+            stale, "stale", message="Outcome unknown (a lost answer or a stopped worker): looking it up."
         )
         resolve_uncertain(stale, client=client, outcome=outcome)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from sync.dispatch import register_source
 from sync.models import EntryStatus, LedgerEntry, PushQueue
-
-# A queued marker older than this lost its task (it never runs that long): queue again.
-LOST_AFTER = timedelta(minutes=15)
 
 
 def push_enqueue(*, link_id: int, kind: str, countdown: float = 0) -> bool:
@@ -27,7 +25,10 @@ def push_enqueue(*, link_id: int, kind: str, countdown: float = 0) -> bool:
         pass
     claimed = (
         PushQueue.objects.filter(link_id=link_id, kind=kind)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - LOST_AFTER))
+        .filter(
+            Q(queued_at__isnull=True)
+            | Q(queued_at__lt=now - timedelta(seconds=settings.PUSH_QUEUE_LOST_SECONDS))
+        )
         .update(queued_at=now)
     )
     if not claimed:
