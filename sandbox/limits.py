@@ -46,7 +46,9 @@ def window_hit(
         if updated:
             count = RateCounter.objects.values_list("count", flat=True).get(key=key, window=index)
             return Decision(True, max(limit - count, 0))
-        if RateCounter.objects.filter(key=key, window=index).exists():
+        # Full, not merely present: a window another process has just created is counted
+        # against on the next pass, not refused.
+        if RateCounter.objects.filter(key=key, window=index, count__gte=limit).exists():
             retry = math.ceil((index + 1) * length - now)
             return Decision(False, 0, max(retry, 1))
         try:
