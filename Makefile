@@ -40,8 +40,12 @@ format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Benchmarks use their own PostgreSQL database (created if missing) and Redis database.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hub_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
+
 bench: install-test
-	$(PY) -m bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ import sys
 
 from bench.table import Row, render
 
-BENCHMARKS: list[str] = ["bench.datagen"]
+BENCHMARKS: list[str] = ["bench.datagen", "bench.engine"]
 
 
 def main() -> int:

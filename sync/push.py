@@ -327,6 +327,8 @@ def resolve_stale(*, link: Link, kind: str, client: XeroAccounting, outcome: Pus
     )
     if stale:
         _record(
-            stale, "stale", message="Outcome unknown (a lost answer or a stopped worker): looking it up."
+            stale,
+            "stale",
+            message="Outcome unknown (a lost answer or a stopped worker): looking it up.",
         )
         resolve_uncertain(stale, client=client, outcome=outcome)

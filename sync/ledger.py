@@ -1,0 +1,100 @@
+"""Putting transformed documents into the ledger: once per natural key, ever.
+
+``ledger_upsert`` is how every sync kind (settlements, orders, purchases) hands a document to the
+engine. A re-import finds the row it made before: a posted row is never touched (counted as
+skipped), an unsent one takes the new payload (e.g. after a remap), and a held one is released
+when its payload is now complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from connectors.models import Link
+from sync.models import EntryStatus, LedgerEntry, Run
+
+UNSENT = (EntryStatus.PENDING, EntryStatus.FAILED, EntryStatus.HELD)
+
+
+@dataclass(frozen=True)
+class Upserted:
+    entry: LedgerEntry
+    created: bool
+    skipped: bool  # already posted (or sending): left exactly as it was
+
+
+def ledger_upsert(
+    *,
+    link: Link,
+    kind: str,
+    amazon_id: str,
+    part: str = "",
+    payload: dict[str, Any],
+    total: Decimal,
+    currency: str,
+    lookup_number: str = "",
+    lookup_reference: str = "",
+    parent: LedgerEntry | None = None,
+    held_reason: str = "",
+    run: Run | None = None,
+) -> Upserted:
+    """Create or refresh the row for one outbound document.
+
+    ``held_reason`` non-empty: the row waits (status held) until the cause is fixed, e.g. a
+    payment method that is not mapped yet.
+    """
+    status = EntryStatus.HELD if held_reason else EntryStatus.PENDING
+    fields = {
+        "payload": payload,
+        "total": total,
+        "currency": currency,
+        "lookup_number": lookup_number,
+        "lookup_reference": lookup_reference,
+        "parent": parent,
+        "held_reason": held_reason,
+        "run": run,
+    }
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                link=link, kind=kind, amazon_id=amazon_id, part=part, status=status, **fields
+            )
+            return Upserted(entry, created=True, skipped=False)
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        entry = LedgerEntry.objects.select_for_update().get(
+            link=link, kind=kind, amazon_id=amazon_id, part=part
+        )
+        if entry.status not in UNSENT:
+            return Upserted(entry, created=False, skipped=True)
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        entry.status = status
+        if status == EntryStatus.PENDING:
+            entry.last_error = ""
+        entry.save()
+    return Upserted(entry, created=False, skipped=False)
+
+
+def entries_retry(entries: list[LedgerEntry] | Any) -> int:
+    """Dead letters back in line after the user fixed the cause; never duplicates.
+
+    Only failed rows move (pending again); a failed row was never created in Xero (a batch
+    element with errors is not saved), so sending it again cannot make a second document.
+    """
+    ids = [e.pk for e in entries]
+    return LedgerEntry.objects.filter(pk__in=ids, status=EntryStatus.FAILED).update(
+        status=EntryStatus.PENDING, claimed_at=None
+    )
+
+
+def link_retry_failed(link: Link, *, kind: str | None = None) -> int:
+    rows = LedgerEntry.objects.filter(link=link, status=EntryStatus.FAILED)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return entries_retry(list(rows))
