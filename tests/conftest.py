@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from hub.models import Customer, Membership
 from hub.tenancy import customer_create
 from sandbox.server import serve_in_thread
 from sandbox.state import sandbox_configure
+from tests.browser.conftest import CHROMIUM, FLAGS
 
 User = get_user_model()
 
@@ -82,3 +86,30 @@ def sandbox_url(transactional_db: None) -> Iterator[str]:
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+# --- Browser (Playwright driving Debian chromium; its own browser download does not exist here) ---
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+            "or set CHROMIUM_PATH."
+        )
+    # Playwright's sync API runs an event loop; Django must allow ORM calls from this thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        from_pw = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield from_pw
+        from_pw.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -127,7 +127,7 @@ def test_the_connections_page_explains_state(customer, connected, owner) -> None
 
 
 def test_uninstall_revokes_xero_and_leaves_no_token(sandbox_url: str) -> None:
-    browser, grant = signed_up(sandbox_url)
+    browser, _ = signed_up(sandbox_url)
     site = sandbox_url.removesuffix("/sandbox")
     customer = Customer.objects.get()
     AmazonSellerAccount.objects.create(

@@ -13,12 +13,12 @@ from sandbox.xero.models import Organisation
 from sandbox.xero_identity.models import Connection, XeroApp
 from sandbox.xero_identity.seed import seed_identity
 from sandbox.xero_identity.services import register_redirect_uri
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (fixtures)
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser]
 
 
-def test_sign_in_choose_organisations_and_allow(sandbox_url: str, page: Page) -> None:  # noqa: F811
+def test_sign_in_choose_organisations_and_allow(sandbox_url: str, page: Page) -> None:
     acme, beta = (
         Organisation.objects.create(
             name=name, short_code=code, country_code="GB", base_currency="GBP", version="UK"
@@ -98,7 +98,7 @@ def test_sign_in_choose_organisations_and_allow(sandbox_url: str, page: Page) ->
     assert page.url == f"{landing}?error=access_denied&state=browser-state"
 
 
-def test_the_connections_page_disconnect_button(sandbox_url: str, page: Page) -> None:  # noqa: F811
+def test_the_connections_page_disconnect_button(sandbox_url: str, page: Page) -> None:
     from sandbox.xero_identity.models import XeroUser
     from sandbox.xero_identity.tokens import grant_create
 

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hub.models import Customer
 from hub.tenancy import customer_create
+from sandbox.seed import sandbox_seed
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # local demo only: refused unless DEBUG and SANDBOX are on
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             raise CommandError("rundemo is for the local demo: it needs DEBUG and SANDBOX on.")
         self._ensure_demo_user()
         port, host = options["port"], options["host"]
+        self.stdout.write("Seeding the sandbox (Xero organisations, a seller, a business buyer)…")
+        for line in sandbox_seed(site_url=f"http://localhost:{port}"):
+            self.stdout.write(f"  {line}")
         python = sys.executable
         beat_schedule = settings.VAR_DIR / "celerybeat-schedule"
         commands = {
@@ -62,8 +66,10 @@ class Command(BaseCommand):
                 f"--schedule={beat_schedule}",
             ],
         }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         url = f"http://localhost:{port}/"
+        # OAuth redirect URIs and the sandbox's base URLs follow the port the demo serves on.
+        env = {**os.environ, "SITE_URL": url.rstrip("/")}
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nThe hub is running at {url}\n"
