@@ -211,3 +211,64 @@ def test_an_organisation_or_seller_linked_elsewhere_is_refused_cleanly(sandbox_u
     assert "already connected to another Ledgerbridge workspace" in result.text
     assert not AmazonSellerAccount.objects.filter(customer=other).exists()
     assert AmazonSellerAccount.objects.get().customer == customer
+
+
+def test_partner_edition_expired_code_and_disconnect(sandbox_url: str) -> None:
+    from django.utils import timezone
+
+    from connectors.models import XeroGrant
+    from sandbox.xero_identity.models import AuthorizationCode
+
+    site = sandbox_url.removesuffix("/sandbox")
+    sandbox_seed(site_url=site, orders=20, purchases=5, days=10)
+    partner = Organisation.objects.get(edition="PARTNER")
+    from sandbox.xero_identity.models import XeroUser
+
+    XeroUser.objects.filter(email="demo.owner@example.com").update(
+        tenant_ids=[str(o.tenant_id) for o in Organisation.objects.all()]
+    )
+
+    # An authorisation code that expired before the hub exchanged it: a clear page, nothing made.
+    browser = requests.Session()
+    start = browser.get(f"{site}/connect/xero", allow_redirects=False, timeout=10)
+    back = consent(
+        browser,
+        start.headers["Location"],
+        email="demo.owner@example.com",
+        tenant_ids=[str(partner.tenant_id)],
+    )
+    AuthorizationCode.objects.update(expires_at=timezone.now())
+    page = browser.get(back, timeout=10)
+    assert page.status_code == 400 and "Xero did not accept the sign-in" in page.text
+    assert not Customer.objects.exists() and not XeroGrant.objects.exists()
+
+    # A partner-edition organisation cannot invoice: explained, not connected.
+    start = browser.get(f"{site}/connect/xero", allow_redirects=False, timeout=10)
+    back = consent(
+        browser,
+        start.headers["Location"],
+        email="demo.owner@example.com",
+        tenant_ids=[str(partner.tenant_id)],
+    )
+    organisation_page = browser.get(back, timeout=10)
+    refused = browser.post(
+        organisation_page.url,
+        data={"csrfmiddlewaretoken": _csrf(browser), "tenant_id": str(partner.tenant_id)},
+        timeout=10,
+    )
+    assert "partner edition, which cannot raise invoices" in refused.text
+    assert not XeroTenant.objects.exists()
+
+    # Disconnecting Xero removes the connection in Xero and forgets the tokens.
+    customer = sign_up_and_choose(site, browser, "Northwind Goods Ltd")
+    grant = XeroGrant.objects.get(customer=customer)
+    northwind = Organisation.objects.get(name="Northwind Goods Ltd")
+    assert Connection.objects.filter(tenant_id=northwind.tenant_id).exists()
+    confirm = browser.get(
+        f"{site}/w/{customer.code}/connections/xero/{grant.pk}/disconnect/", timeout=10
+    )
+    assert "Northwind Goods Ltd" in confirm.text and "Nothing already posted" in confirm.text
+    done = browser.post(confirm.url, data={"csrfmiddlewaretoken": _csrf(browser)}, timeout=10)
+    assert "Disconnected" in done.text
+    assert not Connection.objects.filter(tenant_id=northwind.tenant_id).exists()
+    assert not XeroGrant.objects.filter(customer=customer).exists()
