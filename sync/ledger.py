@@ -18,6 +18,22 @@ from connectors.models import Link
 from sync.models import EntryStatus, LedgerEntry, Run
 
 UNSENT = (EntryStatus.PENDING, EntryStatus.FAILED, EntryStatus.HELD)
+NUMBER_FIELDS = {
+    "invoice": "InvoiceNumber",
+    "bill": "InvoiceNumber",
+    "credit_note": "CreditNoteNumber",
+}
+
+
+def revised(
+    kind: str, payload: dict[str, Any], lookup_number: str, revision: int
+) -> tuple[dict[str, Any], str]:
+    """A re-post after a rollback carries a new number: Xero keeps the voided one's."""
+    field = NUMBER_FIELDS.get(kind)
+    if not revision or not field or not payload.get(field):
+        return payload, lookup_number
+    number = f"{payload[field]}-R{revision}"
+    return {**payload, field: number}, (number if lookup_number else "")
 
 
 @dataclass(frozen=True)
@@ -70,8 +86,13 @@ def ledger_upsert(
         entry = LedgerEntry.objects.select_for_update().get(
             link=link, kind=kind, amazon_id=amazon_id, part=part
         )
-        if entry.status not in UNSENT:
+        if entry.status == EntryStatus.VOIDED:
+            entry.revision += 1  # rolled back: post again under a new number
+        elif entry.status not in UNSENT:
             return Upserted(entry, created=False, skipped=True)
+        fields["payload"], fields["lookup_number"] = revised(
+            kind, payload, lookup_number, entry.revision
+        )
         for name, value in fields.items():
             setattr(entry, name, value)
         entry.status = status

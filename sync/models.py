@@ -121,6 +121,9 @@ class LedgerEntry(models.Model):
     last_error = models.TextField(blank=True)
     held_reason = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Bumped when a rolled-back (voided) document is posted again: its number gets "-R<n>",
+    # since Xero keeps a voided invoice's number.
+    revision = models.PositiveSmallIntegerField(default=0)
     run = models.ForeignKey(Run, models.SET_NULL, null=True, blank=True, related_name="entries")
     claimed_at = models.DateTimeField(null=True, blank=True)
     batch_key = models.CharField(max_length=128, blank=True)
