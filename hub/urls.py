@@ -23,6 +23,7 @@ urlpatterns = [
     path("w/<uuid:code>/", views.workspace, name="workspace"),
     path("admin/", admin.site.urls),
     path("", include("connectors.urls")),
+    path("", include("sync.urls")),
 ]
 
 if settings.SANDBOX:

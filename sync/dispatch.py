@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +42,21 @@ def dispatch_due_work(*, now: datetime) -> dict[str, int]:
             enqueued[name] = -1
     log.info("dispatch done %s", " ".join(f"{k}={v}" for k, v in enqueued.items()) or "no sources")
     return enqueued
+
+
+# "Sync now" for one link: each kind of sync registers what it does for a single link.
+LinkTrigger = Callable[[Any], int]
+_link_triggers: dict[str, LinkTrigger] = {}
+
+
+def register_link_trigger(name: str) -> Callable[[LinkTrigger], LinkTrigger]:
+    def decorator(func: LinkTrigger) -> LinkTrigger:
+        _link_triggers[name] = func
+        return func
+
+    return decorator
+
+
+def link_sync_now(link: Any) -> dict[str, int]:
+    """Run every registered per-link trigger (pulls, pushes) for this link now."""
+    return {name: trigger(link) for name, trigger in sorted(_link_triggers.items())}

@@ -50,11 +50,13 @@ class PushOutcome:
 
 
 def batch_key(link_id: int, kind: str, entries: list[LedgerEntry]) -> str:
-    """Deterministic per batch content: a fast resend of the same batch replays in Xero."""
+    """Deterministic for a batch's content and attempt: the same request gets the same key."""
     digest = hashlib.sha256()
     digest.update(f"{link_id}:{kind}".encode())
     for entry in entries:
-        digest.update(f"|{entry.amazon_id}/{entry.part}:".encode())
+        # The attempt number is part of the key: Xero caches error answers too, so a retry
+        # after the user fixed the cause must not replay the old error.
+        digest.update(f"|{entry.amazon_id}/{entry.part}#{entry.attempts}:".encode())
         digest.update(json.dumps(entry.payload, sort_keys=True, default=str).encode())
     return f"lb-{kind}-{digest.hexdigest()[:48]}"
 

@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sync.dispatch import register_source
+from connectors.models import Link
+from sync.dispatch import register_link_trigger, register_source
 from sync.models import EntryStatus, LedgerEntry, PushQueue
 
 
@@ -47,6 +48,16 @@ def push_requeue(*, link_id: int, kind: str, countdown: float = 0) -> None:
 
 def push_done(*, link_id: int, kind: str) -> None:
     PushQueue.objects.filter(link_id=link_id, kind=kind).update(queued_at=None)
+
+
+@register_link_trigger("push")
+def link_push_now(link: Link) -> int:
+    kinds = set(
+        LedgerEntry.objects.filter(
+            link=link, status__in=[EntryStatus.PENDING, EntryStatus.SENDING]
+        ).values_list("kind", flat=True)
+    )
+    return sum(push_enqueue(link_id=link.pk, kind=kind) for kind in kinds)
 
 
 @register_source("push")

@@ -53,3 +53,23 @@ def push_link(link_id: int, kind: str) -> dict[str, object]:
         "calls": outcome.calls,
         "more": outcome.more,
     }
+
+
+@shared_task(name="sync.tasks.rollback_entries")
+def rollback_entries_task(entry_ids: list[int]) -> dict[str, object]:
+    """Void or delete these documents in Xero; re-queued with the wait when throttled."""
+    from sync.models import LedgerEntry
+    from sync.rollback import rollback_entries
+
+    entries = list(
+        LedgerEntry.objects.filter(pk__in=entry_ids).select_related("link__xero_tenant__grant")
+    )
+    outcome = rollback_entries(entries)
+    if outcome.remaining:
+        rollback_entries_task.apply_async((entry_ids,), countdown=outcome.wait)
+    return {
+        "voided": outcome.voided,
+        "refused": outcome.refused,
+        "remaining": outcome.remaining,
+        "errors": outcome.errors,
+    }
