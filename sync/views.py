@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -40,7 +42,8 @@ def counts_by_kind(link: Link) -> list[dict[str, object]]:
         .annotate(**{s: Count("id", filter=Q(status=s)) for s in STATUSES})
     )
     labels = dict(DocumentKind.choices)
-    return [{"kind": labels[r["kind"]], **{s: r[s] for s in STATUSES}} for r in rows]
+    counted: list[dict[str, Any]] = list(rows)
+    return [{"kind": labels[r["kind"]], **{s: r[s] for s in STATUSES}} for r in counted]
 
 
 def _decorate(entries: list[LedgerEntry]) -> list[LedgerEntry]:

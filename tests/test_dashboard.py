@@ -43,14 +43,12 @@ def test_archived_account_shows_xeros_words_and_the_fix_then_retry_posts(
     sandbox_url: str, outsider
 ) -> None:
     link = _link(sandbox_url)
-    from hub.models import Membership
 
     owner = (
         Membership.objects.get(customer=link.customer)
         if Membership.objects.filter(customer=link.customer).exists()
         else None
     )
-    from django.contrib.auth.models import User
 
     user = User.objects.create_user("owner1", "o@example.com", "pw-owner-1234")
     Membership.objects.create(customer=link.customer, user=user, role="owner")
