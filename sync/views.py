@@ -42,7 +42,7 @@ def counts_by_kind(link: Link) -> list[dict[str, object]]:
         .annotate(**{s: Count("id", filter=Q(status=s)) for s in STATUSES})
     )
     labels = dict(DocumentKind.choices)
-    counted: list[dict[str, Any]] = list(rows)
+    counted: list[dict[str, Any]] = list(rows)  # type: ignore[arg-type]
     return [{"kind": labels[r["kind"]], **{s: r[s] for s in STATUSES}} for r in counted]
 
 
@@ -74,8 +74,8 @@ def link_detail(request: HttpRequest, code: str, link_id: int) -> HttpResponse:
             "link": link,
             "counts": counts_by_kind(link),
             "problems": problems,
-            "runs": link.runs.all()[:10],
-            "last_sync": link.runs.filter(finished_at__isnull=False)
+            "runs": Run.objects.filter(link=link)[:10],
+            "last_sync": Run.objects.filter(link=link, finished_at__isnull=False)
             .order_by("-finished_at")
             .first(),
         },
