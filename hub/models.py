@@ -52,3 +52,15 @@ class XeroLogin(models.Model):
 
     def __str__(self) -> str:
         return self.email or str(self.xero_userid)
+
+
+class Notice(models.Model):
+    """An email sent to a workspace's owners; the key keeps one event from mailing twice."""
+
+    customer = models.ForeignKey(Customer, models.CASCADE, related_name="notices")
+    key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "key"], name="notice_once")]

@@ -64,6 +64,8 @@ def ledger_upsert(
     payment method that is not mapped yet.
     """
     status = EntryStatus.HELD if held_reason else EntryStatus.PENDING
+    if held_reason:
+        _notify_held(link, held_reason)
     fields = {
         "payload": payload,
         "total": total,
@@ -119,3 +121,18 @@ def link_retry_failed(link: Link, *, kind: str | None = None) -> int:
     if kind:
         rows = rows.filter(kind=kind)
     return entries_retry(list(rows))
+
+
+def _notify_held(link: Link, reason: str) -> None:
+    """One email a day per link and reason while documents are held for mapping."""
+    from django.utils import timezone
+
+    from hub.notify import notify_owners
+
+    notify_owners(
+        customer=link.customer,
+        key=f"held:{link.pk}:{timezone.now().date()}:{reason[:80]}",
+        subject=f"Documents held for {link.amazon.name}",
+        body=f"{reason}\n\nThey post as soon as the mapping is complete; nothing is dropped.",
+        path=f"/w/{link.customer.code}/links/{link.pk}/",
+    )

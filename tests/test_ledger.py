@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hub.models import Membership
 from sandbox.xero.models import Invoice
 from sync.ledger import ledger_upsert, link_retry_failed
 from sync.models import LedgerEntry
@@ -11,8 +12,12 @@ from tests.engine_support import drain, invoice_payload
 from tests.test_engine import _link
 
 
-def test_reimport_posts_nothing_twice_and_a_fixed_row_retries_once(sandbox_url: str) -> None:
+def test_reimport_posts_nothing_twice_and_a_fixed_row_retries_once(
+    sandbox_url: str, mailoutbox, django_user_model
+) -> None:
     link = _link(sandbox_url)
+    owner = django_user_model.objects.create_user("ann", "ann@example.com", "pw-ann-12345")
+    Membership.objects.create(customer=link.customer, user=owner, role="owner")
     good = invoice_payload(1)
     bad = invoice_payload(2) | {
         "LineItems": [{**invoice_payload(2)["LineItems"][0], "AccountCode": "999"}]
@@ -68,5 +73,8 @@ def test_reimport_posts_nothing_twice_and_a_fixed_row_retries_once(sandbox_url: 
         held_reason="Map the card ending 4242 first.",
     )
     assert held.entry.status == "held"
+    # The owners hear about held documents (once a day per reason, not once per document).
+    assert [m.subject for m in mailoutbox] == [f"[Ledgerbridge] Documents held for {link.amazon}"]
+    assert "Map the card ending 4242 first." in mailoutbox[0].body
     drain(link)
     assert LedgerEntry.objects.get(amazon_id="S3").status == "held"

@@ -140,11 +140,28 @@ def grant_store_tokens(grant: XeroGrant, token: dict[str, Any]) -> None:
 
 
 def connection_mark_needs_reconnect(account: Any, *, reason: str) -> None:
-    """Xero or Amazon revoked a connection: say so, with the reason; its links stop running."""
-    type(account).objects.filter(pk=account.pk).update(
-        status=Status.NEEDS_RECONNECT, status_reason=reason[:500], status_changed_at=timezone.now()
+    """Xero or Amazon revoked a connection: say so, with the reason; its links stop running.
+
+    The workspace's owners get one email per lapse.
+    """
+    now = timezone.now()
+    changed = (
+        type(account)
+        .objects.filter(pk=account.pk, status=Status.ACTIVE)
+        .update(status=Status.NEEDS_RECONNECT, status_reason=reason[:500], status_changed_at=now)
     )
     account.status, account.status_reason = Status.NEEDS_RECONNECT, reason[:500]
+    if changed:
+        from hub.notify import notify_owners
+
+        customer = account.customer
+        notify_owners(
+            customer=customer,
+            key=f"reconnect:{account._meta.label}:{account.pk}:{now.isoformat()}",
+            subject=f"Reconnect {account}",
+            body=f"{reason}\n\nSyncing for this connection is paused until you reconnect it.",
+            path=f"/w/{customer.code}/connections/",
+        )
 
 
 def _fresh(grant: XeroGrant) -> bool:
