@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,44 @@ from sync.models import Attempt, EntryStatus, LedgerEntry
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50
+
+# Checks run on claimed rows before they are sent: entry id -> why it must wait (held).
+# mappings registers one that holds documents whose account was deleted or archived in Xero
+# ("Remap needed"), so they wait for a remap instead of failing in Xero. A check may raise
+# http.RetryLater (e.g. the limiter is busy): the rows go back to pending.
+Precheck = Callable[[Link, list[LedgerEntry]], dict[int, str]]
+_prechecks: list[Precheck] = []
+
+
+def register_precheck(check: Precheck) -> Precheck:
+    if check not in _prechecks:
+        _prechecks.append(check)
+    return check
+
+
+def entries_precheck(link: Link, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Hold the rows a registered check refuses; return the rest with a fresh batch key."""
+    reasons: dict[int, str] = {}
+    for check in _prechecks:
+        reasons.update(check(link, entries))
+    if not reasons:
+        return entries
+    held = [e for e in entries if e.id in reasons]
+    for entry in held:
+        LedgerEntry.objects.filter(id=entry.id, status=EntryStatus.SENDING).update(
+            status=EntryStatus.HELD,
+            held_reason=reasons[entry.id][:500],
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+        )
+        _record([entry], "held", message=reasons[entry.id])
+    keep = [e for e in entries if e.id not in reasons]
+    if keep:
+        key = batch_key(link.pk, keep[0].kind, keep)
+        LedgerEntry.objects.filter(id__in=[e.id for e in keep]).update(batch_key=key)
+        for entry in keep:
+            entry.batch_key = key
+    return keep
 
 
 def stale_after() -> timedelta:
@@ -233,6 +272,18 @@ def push_batch(*, link_id: int, kind: str) -> PushOutcome:
     entries = entries_claim(link_id=link_id, kind=kind)
     if not entries:
         outcome.calls = client.calls
+        return outcome
+    try:
+        entries = entries_precheck(link, entries)
+    except http.RetryLater as exc:
+        _release(entries, outcome="throttled", message=exc.message, undo_attempt=True)
+        outcome.wait, outcome.requeued, outcome.more = exc.decision.wait, len(entries), True
+        return outcome
+    if not entries:  # every claimed row was held: look for more in the next turn
+        outcome.calls = client.calls
+        outcome.more = LedgerEntry.objects.filter(
+            link_id=link_id, kind=kind, status=EntryStatus.PENDING
+        ).exists()
         return outcome
     outcome.sent = len(entries)
     key = entries[0].batch_key

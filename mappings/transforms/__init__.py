@@ -1,0 +1,1 @@
+"""Pure transforms: normalised Amazon records + a MappingSet → Xero document payloads."""
