@@ -1,0 +1,1 @@
+"""Amazon Business purchases into Xero: pull, store, transform, post, and the import pages."""
