@@ -34,7 +34,7 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy hub connectors mappings sync sandbox
+	$(VENV)/bin/mypy hub connectors mappings sync sandbox settlements purchases
 
 format: install-test
 	$(VENV)/bin/ruff format .

@@ -11,7 +11,7 @@ import sys
 
 from bench.table import Row, render
 
-BENCHMARKS: list[str] = ["bench.datagen", "bench.engine"]
+BENCHMARKS: list[str] = ["bench.datagen", "bench.sandbox_xero", "bench.engine", "bench.settlements"]
 
 
 def main() -> int:

@@ -22,14 +22,21 @@ class Step:
 
 
 def wizard_steps(customer: Customer, current: str) -> list[Step]:
+    from mappings.services import mapping_step_state
+    from purchases.pages import history_step
+
     grant = customer.xero_grants.order_by("-created_at").first()
+    links = list(customer.links.order_by("created_at"))
+    mapped, reviewed = mapping_step_state(links)
+    history_done, history_url = history_step(links)
+    link_kwargs = {"code": customer.code, "link_id": links[0].pk} if links else None
     done = {
         "xero": grant is not None,
         "organisation": customer.xero_tenants.exists(),
         "amazon": customer.links.exists(),
-        "history": False,
-        "mapping": False,
-        "review": False,
+        "history": history_done,
+        "mapping": mapped,
+        "review": reviewed,
     }
     urls = {
         "xero": f"{reverse('connect-xero')}?workspace={customer.code}",
@@ -41,9 +48,9 @@ def wizard_steps(customer: Customer, current: str) -> list[Step]:
         "amazon": reverse("connections", kwargs={"code": customer.code})
         if done["organisation"]
         else None,
-        "history": None,
-        "mapping": None,
-        "review": None,
+        "history": history_url,
+        "mapping": reverse("mapping", kwargs=link_kwargs) if link_kwargs else None,
+        "review": reverse("mapping-review", kwargs=link_kwargs) if link_kwargs else None,
     }
     labels = {
         "xero": "Connect Xero",

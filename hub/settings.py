@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "connectors",
     "mappings",
     "sync",
+    "purchases",
+    "settlements",
     "sandbox",
     "sandbox.xero",
     "sandbox.xero_identity",
@@ -248,6 +250,13 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": DISPATCH_INTERVAL_SECONDS},
     },
 }
+
+# Settlement reports: how often each link looks for new ones, and how long after Amazon's
+# deposit date a settlement is taken as final (Amazon can issue a corrected copy until then).
+SETTLEMENTS_PULL_HOURS = env.float("SETTLEMENTS_PULL_HOURS", default=6.0)
+SETTLEMENTS_FINAL_AFTER_DEPOSIT_HOURS = env.float(
+    "SETTLEMENTS_FINAL_AFTER_DEPOSIT_HOURS", default=24.0
+)
 
 # Divides every provider rate-limit window: matches the sandbox's time scale in tests and
 # benchmarks (a Xero "minute" of one second at 60). Always 1 against the real services.

@@ -23,6 +23,9 @@ urlpatterns = [
     path("w/<uuid:code>/", views.workspace, name="workspace"),
     path("admin/", admin.site.urls),
     path("", include("connectors.urls")),
+    path("", include("mappings.urls")),
+    path("", include("purchases.urls")),
+    path("", include("settlements.urls")),  # before sync.urls: links/<id>/<action>/ is generic
     path("", include("sync.urls")),
 ]
 
