@@ -16,10 +16,18 @@ from django.utils import timezone
 
 from sandbox.xero import render, wire
 from sandbox.xero.banking import bank_transaction_save, manual_journal_save
-from sandbox.xero.batch import BodyError, Invalid, Saved, read_body, read_elements, run_batch
+from sandbox.xero.batch import (
+    BodyError,
+    Invalid,
+    Saved,
+    Stage,
+    read_body,
+    read_elements,
+    run_batch,
+)
 from sandbox.xero.books import Books
-from sandbox.xero.contacts import contact_save
-from sandbox.xero.documents import CREDIT_NOTE, INVOICE, document_save
+from sandbox.xero.contacts import Directory, contact_save
+from sandbox.xero.documents import CREDIT_NOTE, INVOICE, Kind, Session, document_save
 from sandbox.xero.gateway import Ctx, endpoint, envelope, not_found, validation_exception
 from sandbox.xero.listing import csv_param, listing
 from sandbox.xero.models import (
@@ -37,7 +45,7 @@ from sandbox.xero.models import (
     TaxRate,
     TrackingCategory,
 )
-from sandbox.xero.payments import allocation_create, payment_create, payment_delete
+from sandbox.xero.payments import Payments, allocation_create, payment_create, payment_delete
 
 SETTINGS = {"read": ("accounting.settings.read",), "write": ("accounting.settings",)}
 CONTACTS = {"read": ("accounting.contacts.read",), "write": ("accounting.contacts",)}
@@ -345,19 +353,27 @@ def _contacts(ctx: Ctx) -> QuerySet[Contact]:
     return contacts
 
 
+def _contacts_write(ctx: Ctx, elements: list[dict[str, Any]], *, create_only: bool) -> HttpResponse:
+    stage = Stage((Contact,))
+    directory = Directory(ctx.org, stage, elements)
+    return run_batch(
+        ctx,
+        collection="Contacts",
+        id_key="ContactID",
+        elements=elements,
+        process=lambda raw: contact_save(directory, raw, create_only=create_only),
+        stage=stage,
+    )
+
+
 @endpoint(**CONTACTS, methods=GET_PUT_POST)
 def contacts(ctx: Ctx) -> HttpResponse:
     if ctx.request.method in ("PUT", "POST"):
         create_only = ctx.request.method == "PUT"
 
         def run() -> HttpResponse:
-            return run_batch(
-                ctx,
-                collection="Contacts",
-                id_key="ContactID",
-                elements=read_elements(ctx, "Contacts"),
-                process=lambda raw: contact_save(ctx.org, raw, create_only=create_only),
-            )
+            elements = read_elements(ctx, "Contacts")
+            return _contacts_write(ctx, elements, create_only=create_only)
 
         return _batch_or_body_error(run)
     summary = ctx.flag("summaryOnly", default=False)
@@ -387,13 +403,7 @@ def contact_detail(ctx: Ctx, contact_id: str) -> HttpResponse:
                 {**raw, "ContactID": str(contact.contact_id)}
                 for raw in read_elements(ctx, "Contacts")[:1]
             ]
-            return run_batch(
-                ctx,
-                collection="Contacts",
-                id_key="ContactID",
-                elements=elements,
-                process=lambda raw: contact_save(ctx.org, raw, create_only=False),
-            )
+            return _contacts_write(ctx, elements, create_only=False)
 
         return _batch_or_body_error(run)
     return envelope("Contacts", [render.contact(contact)])
@@ -570,23 +580,26 @@ def _invoices(ctx: Ctx) -> QuerySet[Invoice]:
     return invoices
 
 
-def _document_write(ctx: Ctx, kind: Any, *, allow_update: bool) -> HttpResponse:
+def _document_write(ctx: Ctx, kind: Kind, *, allow_update: bool) -> HttpResponse:
     books = Books(ctx.org)
 
     def run() -> HttpResponse:
+        elements = read_elements(ctx, kind.path)
+        session = Session(books, elements, kind)
         return run_batch(
             ctx,
             collection=kind.path,
             id_key=kind.id_key,
-            elements=read_elements(ctx, kind.path),
+            elements=elements,
             process=lambda raw: document_save(
                 kind,
-                books,
+                session,
                 raw,
                 unitdp=ctx.unitdp,
                 client_id=ctx.client_id,
                 allow_update=allow_update,
             ),
+            stage=session.stage,
         )
 
     return _batch_or_body_error(run)
@@ -607,19 +620,21 @@ def invoices(ctx: Ctx) -> HttpResponse:
     )
 
 
-def _single_write(ctx: Ctx, kind: Any, doc: Any) -> HttpResponse:
+def _single_write(ctx: Ctx, kind: Kind, doc: Any) -> HttpResponse:
     books = Books(ctx.org)
 
     def run() -> HttpResponse:
         elements = read_elements(ctx, kind.path)[:1]
+        session = Session(books, elements, kind)
         return run_batch(
             ctx,
             collection=kind.path,
             id_key=kind.id_key,
             elements=elements,
             process=lambda raw: document_save(
-                kind, books, raw, unitdp=ctx.unitdp, client_id=ctx.client_id, target=doc
+                kind, session, raw, unitdp=ctx.unitdp, client_id=ctx.client_id, target=doc
             ),
+            stage=session.stage,
         )
 
     return _batch_or_body_error(run)
@@ -712,12 +727,15 @@ def payments(ctx: Ctx) -> HttpResponse:
         books = Books(ctx.org)
 
         def run() -> HttpResponse:
+            elements = read_elements(ctx, "Payments")
+            payments = Payments(books, elements)
             return run_batch(
                 ctx,
                 collection="Payments",
                 id_key="PaymentID",
-                elements=read_elements(ctx, "Payments"),
-                process=lambda raw: payment_create(books, raw, client_id=ctx.client_id),
+                elements=elements,
+                process=lambda raw: payment_create(payments, raw, client_id=ctx.client_id),
+                stage=payments.stage,
             )
 
         return _batch_or_body_error(run)
@@ -766,18 +784,21 @@ def bank_transactions(ctx: Ctx) -> HttpResponse:
         allow_update = ctx.request.method == "POST"
 
         def run() -> HttpResponse:
+            elements = read_elements(ctx, "BankTransactions")
+            session = Session(books, elements)
             return run_batch(
                 ctx,
                 collection="BankTransactions",
                 id_key="BankTransactionID",
-                elements=read_elements(ctx, "BankTransactions"),
+                elements=elements,
                 process=lambda raw: bank_transaction_save(
-                    books,
+                    session,
                     raw,
                     unitdp=ctx.unitdp,
                     client_id=ctx.client_id,
                     allow_update=allow_update,
                 ),
+                stage=session.stage,
             )
 
         return _batch_or_body_error(run)
@@ -810,14 +831,16 @@ def bank_transaction_detail(ctx: Ctx, bank_transaction_id: str) -> HttpResponse:
                 {**raw, "BankTransactionID": str(bt.bank_transaction_id)}
                 for raw in read_elements(ctx, "BankTransactions")[:1]
             ]
+            session = Session(books, elements)
             return run_batch(
                 ctx,
                 collection="BankTransactions",
                 id_key="BankTransactionID",
                 elements=elements,
                 process=lambda raw: bank_transaction_save(
-                    books, raw, unitdp=ctx.unitdp, client_id=ctx.client_id, allow_update=True
+                    session, raw, unitdp=ctx.unitdp, client_id=ctx.client_id, allow_update=True
                 ),
+                stage=session.stage,
             )
 
         return _batch_or_body_error(run)

@@ -22,7 +22,7 @@ from sandbox.xero import render, wire
 from sandbox.xero.batch import Invalid, Saved
 from sandbox.xero.books import SYSTEM_ONLY, Books
 from sandbox.xero.contacts import contact_for_document
-from sandbox.xero.documents import _currency_rate, _line_amount_types
+from sandbox.xero.documents import Session, _currency_rate, _line_amount_types
 from sandbox.xero.gateway import Event
 from sandbox.xero.lines import build_lines
 from sandbox.xero.models import Account, BankTransaction, ManualJournal
@@ -63,8 +63,9 @@ def _bank_account(books: Books, raw: Any, errors: list[str]) -> Account | None:
 
 
 def bank_transaction_save(
-    books: Books, raw: dict[str, Any], *, unitdp: int, client_id: str, allow_update: bool
+    session: Session, raw: dict[str, Any], *, unitdp: int, client_id: str, allow_update: bool
 ) -> Saved:
+    books = session.books
     org = books.org
     errors: list[str] = []
     events: list[Event] = []
@@ -76,13 +77,14 @@ def bank_transaction_save(
         if existing is None:
             raise Invalid([f"An existing Bank Transaction with the specified {NOT_FOUND}"])
     if existing is not None:
+        session.direct()
         return _update(books, existing, raw, unitdp=unitdp)
     kind = str(raw.get("Type") or "").upper()
     if kind in READ_ONLY:
         errors.append(f"Bank transactions of type {kind} cannot be created through this endpoint.")
     elif kind not in CREATABLE:
         errors.append("The BankTransaction Type must be SPEND or RECEIVE.")  # unverified
-    contact = contact_for_document(org, raw.get("Contact"), errors, events)
+    contact = contact_for_document(session.contacts, raw.get("Contact"), errors, events)
     bank = _bank_account(books, raw.get("BankAccount"), errors)
     try:
         when = wire.parse_xero_date(raw.get("Date"), field="Date") or timezone.now().date()
@@ -128,7 +130,7 @@ def bank_transaction_save(
     data: dict[str, Any] = {"LineItems": lines.stored}
     if raw.get("Url"):
         data["Url"] = str(raw["Url"])
-    bt = BankTransaction.objects.create(
+    bt = BankTransaction(
         org=org,
         type=kind,
         contact=contact,
@@ -148,6 +150,7 @@ def bank_transaction_save(
         created_at=now,
         updated_at=now,
     )
+    session.stage.create(bt)
     return Saved(body=render.bank_transaction(bt), events=events)
 
 

@@ -9,6 +9,11 @@ Reference: xero-api.md §3 "Batch error handling" (xero-ruby#247, Xero-NetStanda
   ``ValidationErrors`` and ``Warnings``.
 
 Each element is saved in its own transaction (savepoint), so an invalid one leaves no trace.
+The busy writes (invoices, credit notes, bank transactions, payments, contacts) instead pass a
+``Stage``: the batch runs in one transaction, each element is validated against what the batch
+has staged so far and stages its writes only once it is valid (an element refused half-way
+undoes what it staged), and everything is written in bulk at the end. The outcome, element by
+element, is the one saving each element on its own gives.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field, Model
 from django.http import HttpResponse
 
 from sandbox.xero import wire
@@ -84,6 +90,101 @@ def read_elements(ctx: Ctx, collection: str) -> list[dict[str, Any]]:
     return payload
 
 
+class Stage:
+    """A batch's writes, held back until the end of the batch and then written in bulk.
+
+    ``create`` stages a new row and ``update`` some fields of an existing one; an element that
+    turns out to be invalid undoes what it staged (``on_undo``). ``flush`` writes everything
+    staged so far, new rows first in ``CREATION_ORDER`` (a row's foreign keys need the rows it
+    points at), then the updates, then the ``on_flush`` hooks; processing flushes mid-batch
+    before it reads the database directly, so those reads see the batch's earlier elements.
+    """
+
+    def __init__(self, creation_order: tuple[type[Model], ...] = ()) -> None:
+        self.creation_order = creation_order
+        self._creates: list[Model] = []
+        self._new: set[int] = set()
+        self._updates: dict[int, tuple[Model, set[str]]] = {}
+        self._undo: list[Callable[[], None]] = []
+        self._hooks: list[Callable[[], None]] = []
+
+    def create(self, obj: Model) -> None:
+        self._creates.append(obj)
+        self._new.add(id(obj))
+
+        def undo() -> None:
+            self._creates.remove(obj)
+            self._new.discard(id(obj))
+
+        self.on_undo(undo)
+
+    def is_new(self, obj: Model) -> bool:
+        return id(obj) in self._new
+
+    def update(self, obj: Model, fields: list[str]) -> None:
+        """Write these fields of ``obj`` at the flush (a staged new row is written whole)."""
+        if id(obj) in self._new:
+            return
+        self._updates.setdefault(id(obj), (obj, set()))[1].update(fields)
+
+    def on_undo(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def on_flush(self, hook: Callable[[], None]) -> None:
+        self._hooks.append(hook)
+
+    def element_start(self) -> None:
+        self._undo = []
+
+    def element_undo(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo = []
+
+    def flush(self) -> None:
+        creates: dict[type[Model], list[Model]] = {model: [] for model in self.creation_order}
+        for obj in self._creates:
+            creates.setdefault(type(obj), []).append(obj)
+        for model, objs in creates.items():
+            if objs:
+                model._default_manager.bulk_create(objs)
+        grouped: dict[tuple[type[Model], tuple[str, ...]], list[Model]] = {}
+        for obj, fields in self._updates.values():
+            grouped.setdefault((type(obj), tuple(sorted(fields))), []).append(obj)
+        for (model, names), objs in grouped.items():
+            _bulk_update(model, objs, names)
+        self._creates, self._updates, self._undo = [], {}, []
+        self._new.clear()
+        for hook in self._hooks:
+            hook()
+
+
+def _bulk_update(model: type[Model], objs: list[Model], names: tuple[str, ...]) -> None:
+    """``bulk_update`` as one ``UPDATE ... FROM (VALUES ...)`` (Django's CASE per row is slow)."""
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    fields: list[Field[Any, Any]] = []
+    for name in names:
+        found = model._meta.get_field(name)
+        assert isinstance(found, Field)
+        fields.append(found)
+    columns = [quote(str(f.column)) for f in (pk, *fields)]
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields)) + ")"
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET "  # noqa: S608 (names from the model)
+        + ", ".join(f"{c} = v.{c}" for c in columns[1:])
+        + f" FROM (VALUES {', '.join([row] * len(objs))}) AS v ({', '.join(columns)})"
+        + f" WHERE t.{columns[0]} = v.{columns[0]}"
+    )
+    params: list[Any] = []
+    for obj in objs:
+        params.append(pk.get_db_prep_save(obj.pk, connection))
+        params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _flags(body: dict[str, Any], *, errors: list[str], warnings: list[str]) -> dict[str, Any]:
     out = dict(body)
     out["HasErrors"] = bool(errors)
@@ -102,22 +203,39 @@ def run_batch(
     elements: list[dict[str, Any]],
     process: Process,
     summarize: bool | None = None,
+    stage: Stage | None = None,
 ) -> HttpResponse:
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for raw in elements:
+
+    def one(raw: dict[str, Any]) -> None:
         try:
-            with transaction.atomic():
+            if stage is None:
+                with transaction.atomic():
+                    saved = process(raw)
+            else:
+                stage.element_start()
                 saved = process(raw)
         except Invalid as invalid:
+            if stage is not None:
+                stage.element_undo()
             echo = dict(invalid.echo if invalid.echo is not None else raw)
             echo.setdefault(id_key, ZERO_ID)
             flagged = _flags(echo, errors=invalid.errors, warnings=invalid.warnings)
             results.append(flagged)
             failed.append(flagged)
-            continue
+            return
         ctx.events.extend(saved.events)
         results.append(_flags(saved.body, errors=[], warnings=saved.warnings))
+
+    if stage is None:
+        for raw in elements:
+            one(raw)
+    else:
+        with transaction.atomic():
+            for raw in elements:
+                one(raw)
+            stage.flush()
     summarize = ctx.summarize_errors if summarize is None else summarize
     if failed and summarize:
         return validation_exception(failed)

@@ -19,6 +19,11 @@ Reference: developer.xero.com/documentation/api/accounting/invoices and /credit-
 - PARTNER edition organisations have "no access to invoicing" (spec, Organisation.Edition). Xero's
   wording for the refusal is not published; the sandbox refuses each element with a validation
   error naming the edition, so a client sees it exactly where it sees other refusals.
+
+A batch is one ``Session``: new documents (and the contacts they create) are staged and written
+in bulk at the end (``batch.Stage``); numbers in use and the next generated number are read once
+and kept in memory. An update reads and writes the database directly, so it first writes what
+the batch staged and the rest of the batch then asks the database again.
 """
 
 from __future__ import annotations
@@ -33,12 +38,19 @@ from django.db.models import Model
 from django.utils import timezone
 
 from sandbox.xero import render, wire
-from sandbox.xero.batch import Invalid, Saved
+from sandbox.xero.batch import Invalid, Saved, Stage
 from sandbox.xero.books import Books
-from sandbox.xero.contacts import contact_for_document
+from sandbox.xero.contacts import Directory, contact_for_document
 from sandbox.xero.gateway import Event
 from sandbox.xero.lines import build_lines
-from sandbox.xero.models import CreditNote, Invoice, Organisation
+from sandbox.xero.models import (
+    BankTransaction,
+    Contact,
+    CreditNote,
+    Invoice,
+    Organisation,
+    Payment,
+)
 
 PARTNER_REFUSAL = (
     "This organisation is on the Partner edition of Xero, which does not include invoicing."
@@ -106,17 +118,159 @@ def _applied(doc: Invoice | CreditNote) -> bool:
     return doc.allocations.filter(is_deleted=False).exists()
 
 
-def _next_number(kind: Kind, org: Organisation) -> str:
-    org = Organisation.objects.select_for_update().get(pk=org.pk)
-    field = "next_invoice_number" if kind is INVOICE else "next_credit_note_number"
-    number = getattr(org, field)
-    while True:
-        candidate = f"{kind.prefix}{number:04d}"
-        number += 1
-        if not kind.model.objects.filter(org=org, number=candidate).exists():
-            break
-    Organisation.objects.filter(pk=org.pk).update(**{field: number})
-    return candidate
+# Rows a batch creates, in the order they are written (a row after the rows it points at).
+CREATION_ORDER: tuple[type[Model], ...] = (Contact, Invoice, CreditNote, BankTransaction, Payment)
+NUMBER_WINDOW = 64  # generated-number candidates checked per query
+
+
+def _number_field(kind: Kind) -> str:
+    return "next_invoice_number" if kind is INVOICE else "next_credit_note_number"
+
+
+class Session:
+    """One batch write: the books, the contacts, staged writes and document numbering.
+
+    Answers what the per-element queries answered, from what it read once plus what the batch
+    staged: whether an ACCREC number is in use, which document a POST number names, the next
+    generated number. ``direct`` is called before anything reads or writes documents in the
+    database itself (an update); from then on the answers come from the database again.
+    """
+
+    def __init__(self, books: Books, elements: list[dict[str, Any]], kind: Kind | None = None):
+        self.books = books
+        self.org = books.org
+        self.stage = Stage(CREATION_ORDER)
+        self.contacts = Directory(self.org, self.stage, (e.get("Contact") for e in elements))
+        self._numbers: set[str] = set()
+        if kind is not None:
+            self._numbers = {str(e.get(kind.number_key) or "").strip() for e in elements} - {""}
+        self._locked: Organisation | None = None
+        self._direct = False
+        self._accrec_in_use: set[str] | None = None
+        self._by_number: list[Invoice | CreditNote] | None = None
+        self._staged: list[Invoice | CreditNote] = []
+        self._counters: dict[str, int] = {}
+        self._used: dict[str, bool] = {}
+        self.stage.on_flush(self._write_counters)
+
+    # -- the organisation row (serialises numbering, as Xero's uniqueness does)
+
+    def locked_org(self) -> Organisation:
+        if self._locked is None:
+            self._locked = Organisation.objects.select_for_update().get(pk=self.org.pk)
+        return self._locked
+
+    def _write_counters(self) -> None:
+        if self._counters:
+            Organisation.objects.filter(pk=self.org.pk).update(**self._counters)
+
+    def direct(self) -> None:
+        """Write what is staged; the database is the answer from now on."""
+        self.stage.flush()
+        self._direct = True
+        self._accrec_in_use, self._by_number = None, None
+        self._staged = []  # written: the database answers for them now
+        self._used.clear()
+
+    # -- numbers in use
+
+    def accrec_number_taken(self, number: str) -> bool:
+        """An ACCREC invoice (not DELETED) already has this number."""
+        self.locked_org()
+        staged = any(
+            d.type == "ACCREC" and d.number == number and d.status != "DELETED"
+            for d in self._staged
+            if isinstance(d, Invoice)
+        )
+        if staged:
+            return True
+        if self._direct or number not in self._numbers:
+            return (
+                Invoice.objects.filter(org=self.org, type="ACCREC", number=number)
+                .exclude(status="DELETED")
+                .exists()
+            )
+        if self._accrec_in_use is None:
+            self._accrec_in_use = set(
+                Invoice.objects.filter(org=self.org, type="ACCREC", number__in=self._numbers)
+                .exclude(status="DELETED")
+                .values_list("number", flat=True)
+            )
+        return number in self._accrec_in_use
+
+    def by_number(self, kind: Kind, doc_type: str, number: str) -> Invoice | CreditNote | None:
+        """The document (not DELETED) of this type and number, as POST matches it."""
+        staged = any(
+            d.type == doc_type and d.number == number and d.status != "DELETED"
+            for d in self._staged
+            if isinstance(d, kind.model)
+        )
+        if staged:
+            self.direct()
+        if self._direct or number not in self._numbers:
+            found: Invoice | CreditNote | None = (
+                kind.model.objects.filter(org=self.org, type=doc_type, number=number)
+                .exclude(status="DELETED")
+                .first()
+            )
+            return found
+        if self._by_number is None:
+            self._by_number = list(
+                kind.model.objects.filter(org=self.org, number__in=self._numbers)
+                .exclude(status="DELETED")
+                .order_by("updated_at", "id")
+            )
+        return next((d for d in self._by_number if d.type == doc_type and d.number == number), None)
+
+    def next_number(self, kind: Kind) -> str:
+        """The organisation's next free generated number (INV-0001, CN-0001...)."""
+        field = _number_field(kind)
+        if field not in self._counters:
+            self._counters[field] = getattr(self.locked_org(), field)
+        number = self._counters[field]
+        while True:
+            candidate = f"{kind.prefix}{number:04d}"
+            number += 1
+            if not self._number_used(kind, candidate, number - 1):
+                break
+        before = self._counters[field]
+        self._counters[field] = number
+
+        def undo() -> None:
+            self._counters[field] = before
+
+        self.stage.on_undo(undo)
+        return candidate
+
+    def _number_used(self, kind: Kind, candidate: str, at: int) -> bool:
+        """Any document of this kind (any type or status) has this number."""
+        if any(d.number == candidate for d in self._staged if isinstance(d, kind.model)):
+            return True
+        if candidate not in self._used:
+            window = [f"{kind.prefix}{n:04d}" for n in range(at, at + NUMBER_WINDOW)]
+            taken = set(
+                kind.model.objects.filter(org=self.org, number__in=window).values_list(
+                    "number", flat=True
+                )
+            )
+            self._used.update({c: c in taken for c in window})
+        return self._used[candidate]
+
+    # -- staging
+
+    def add(self, doc: Invoice | CreditNote) -> None:
+        self.stage.create(doc)
+        self._staged.append(doc)
+
+        def undo() -> None:
+            if doc in self._staged:
+                self._staged.remove(doc)
+
+        self.stage.on_undo(undo)
+
+    def contact_flag(self, contact: Contact, flag: str) -> None:
+        setattr(contact, flag, True)
+        self.stage.update(contact, [flag])
 
 
 def _render(kind: Kind, doc: Invoice | CreditNote) -> dict[str, Any]:
@@ -127,7 +281,7 @@ def _render(kind: Kind, doc: Invoice | CreditNote) -> dict[str, Any]:
 
 def document_save(
     kind: Kind,
-    books: Books,
+    session: Session,
     raw: dict[str, Any],
     *,
     unitdp: int,
@@ -136,6 +290,7 @@ def document_save(
     allow_update: bool = True,
 ) -> Saved:
     """Create or update one invoice / credit note from a request element."""
+    books = session.books
     org = books.org
     errors: list[str] = []
     events: list[Event] = []
@@ -153,24 +308,18 @@ def document_save(
     doc_type = str(raw.get("Type") or (existing.type if existing else "")).upper()
     if existing is None and allow_update and doc_type == kind.types[0] and raw.get(kind.number_key):
         # POST identifies a sales document by its number too.
-        existing = (
-            kind.model.objects.filter(
-                org=org, type=doc_type, number=str(raw[kind.number_key]).strip()
-            )
-            .exclude(status="DELETED")
-            .first()
-        )
+        existing = session.by_number(kind, doc_type, str(raw[kind.number_key]).strip())
     if org.edition == "PARTNER":
         raise Invalid([PARTNER_REFUSAL])
     if doc_type not in kind.types:
         raise Invalid([f"{kind.noun} Type must be one of {', '.join(kind.types)}"])
     if existing is not None:
-        return _update(kind, books, existing, raw, unitdp=unitdp, doc_type=doc_type)
+        return _update(kind, session, existing, raw, unitdp=unitdp, doc_type=doc_type)
 
     status = str(raw.get("Status") or "DRAFT").upper()
     if status not in CREATE_STATUSES:
         errors.append(f"{kind.noun} not of valid status for creation")
-    contact = contact_for_document(org, raw.get("Contact"), errors, events)
+    contact = contact_for_document(session.contacts, raw.get("Contact"), errors, events)
     try:
         doc_date = wire.parse_xero_date(raw.get("Date"), field="Date") or timezone.now().date()
         due_date = wire.parse_xero_date(raw.get("DueDate"), field="DueDate")
@@ -202,18 +351,13 @@ def document_save(
         errors.append(f"{kind.number_key} must be no more than 255 characters long.")
     if doc_type == "ACCREC":
         # Serialise sales invoice numbering per organisation, as Xero's uniqueness does.
-        Organisation.objects.select_for_update().filter(pk=org.pk).first()
-        if (
-            number
-            and Invoice.objects.filter(org=org, type="ACCREC", number=number)
-            .exclude(status="DELETED")
-            .exists()
-        ):
+        session.locked_org()
+        if number and session.accrec_number_taken(number):
             errors.append("Invoice # must be unique.")
     if errors:
         raise Invalid(errors, echo=_echo(kind, raw, lines.stored))
     if not number and doc_type == kind.types[0]:
-        number = _next_number(kind, org)
+        number = session.next_number(kind)
     assert contact is not None
     now = timezone.now()
     data = {"LineItems": lines.stored}
@@ -248,19 +392,17 @@ def document_save(
     }
     doc: Invoice | CreditNote
     if kind is INVOICE:
-        doc = Invoice.objects.create(**common, amount_due=lines.total)
+        doc = Invoice(**common, amount_due=lines.total)
         if status == "AUTHORISED" and lines.total == 0:
             # Nothing is owed on a zero invoice: approving it makes it PAID.
             doc.status, doc.fully_paid_on = "PAID", doc_date
-            doc.save(update_fields=["status", "fully_paid_on"])
         if doc_type == "ACCREC" and not contact.is_customer:
-            contact.is_customer = True
-            contact.save(update_fields=["is_customer"])
+            session.contact_flag(contact, "is_customer")
         elif doc_type == "ACCPAY" and not contact.is_supplier:
-            contact.is_supplier = True
-            contact.save(update_fields=["is_supplier"])
+            session.contact_flag(contact, "is_supplier")
     else:
-        doc = CreditNote.objects.create(**common, remaining_credit=lines.total)
+        doc = CreditNote(**common, remaining_credit=lines.total)
+    session.add(doc)
     events.append(Event(kind.category, "CREATE", _object_id(doc), kind.path, _event_data(doc)))
     return Saved(body=_render(kind, doc), events=events)
 
@@ -317,16 +459,18 @@ CONTENT_KEYS = ("LineItems", "Contact", "CurrencyCode", "LineAmountTypes", "Date
 
 def _update(
     kind: Kind,
-    books: Books,
+    session: Session,
     doc: Invoice | CreditNote,
     raw: dict[str, Any],
     *,
     unitdp: int,
     doc_type: str,
 ) -> Saved:
+    books = session.books
     org = books.org
     errors: list[str] = []
     events: list[Event] = []
+    session.direct()
     doc = kind.model.objects.select_for_update().get(pk=doc.pk)
     status = str(raw.get("Status") or doc.status).upper()
     if doc.status not in ALLOWED_MOVES or status not in ALLOWED_MOVES[doc.status]:
@@ -347,7 +491,7 @@ def _update(
         events.append(Event(kind.category, "UPDATE", _object_id(doc), kind.path, _event_data(doc)))
         return Saved(body=_render(kind, doc), events=events)
     if "Contact" in raw:
-        contact = contact_for_document(org, raw.get("Contact"), errors, events)
+        contact = contact_for_document(session.contacts, raw.get("Contact"), errors, events)
         if contact is not None:
             doc.contact = contact
     try:
@@ -415,6 +559,7 @@ def _update(
     doc.data = data
     _refresh_due(doc)
     doc.updated_at = timezone.now()
+    session.stage.flush()  # a contact this element created is written before the document
     doc.save()
     events.append(Event(kind.category, "UPDATE", _object_id(doc), kind.path, _event_data(doc)))
     return Saved(body=_render(kind, doc), events=events)
@@ -427,20 +572,21 @@ def _resend(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _refresh_due(doc: Invoice | CreditNote, *, paid_on: date | None = None) -> None:
     """Recompute what is still owed after a change of total, payment or allocation."""
+    paid = sum((p.amount for p in doc.payments.filter(status="AUTHORISED")), Decimal("0.00"))
+    credited = sum((a.amount for a in doc.allocations.filter(is_deleted=False)), Decimal("0.00"))
+    due_apply(doc, paid=paid, credited=credited, paid_on=paid_on)
+
+
+def due_apply(
+    doc: Invoice | CreditNote, *, paid: Decimal, credited: Decimal, paid_on: date | None = None
+) -> None:
+    """What is still owed, given the live payments and allocations: amounts, PAID/AUTHORISED."""
     if isinstance(doc, Invoice):
-        paid = sum((p.amount for p in doc.payments.filter(status="AUTHORISED")), Decimal("0.00"))
-        credited = sum(
-            (a.amount for a in doc.allocations.filter(is_deleted=False)), Decimal("0.00")
-        )
         doc.amount_paid, doc.amount_credited = paid, credited
         doc.amount_due = doc.total - paid - credited
         remaining = doc.amount_due
     else:
-        paid = sum((p.amount for p in doc.payments.filter(status="AUTHORISED")), Decimal("0.00"))
-        allocated = sum(
-            (a.amount for a in doc.allocations.filter(is_deleted=False)), Decimal("0.00")
-        )
-        doc.remaining_credit = doc.total - paid - allocated
+        doc.remaining_credit = doc.total - paid - credited
         remaining = doc.remaining_credit
     if doc.status in ("AUTHORISED", "PAID"):
         if remaining <= 0:

@@ -11,6 +11,10 @@
    response cached, and the client's retry with the same key gets it instead of a duplicate.
    Limits are checked before idempotency (Xero: "a retry still uses quota").
 
+The limit windows and the in-flight slot are taken in one statement when every window already
+exists (the usual case), and the idempotency record in another; anything unusual (a new window,
+a refusal, a missing slot row) falls back to ``sandbox.limits``, which decides the same way.
+
 Reference: developer.xero.com/documentation/guides/oauth2/limits and
 developer.xero.com/documentation/guides/idempotent-requests/idempotency (xero-api.md §3, §4).
 """
@@ -19,20 +23,29 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import with_faults
-from sandbox.limits import Decision, concurrency, window_hit, window_remaining
+from sandbox.limits import (
+    STALE_IN_FLIGHT,
+    Decision,
+    concurrency,
+    window_hit,
+    window_remaining,
+)
+from sandbox.models import InFlight
 from sandbox.state import sandbox_state
 from sandbox.xero import wire
 from sandbox.xero.models import IdempotencyRecord, Organisation
@@ -67,6 +80,7 @@ class Ctx:
     caller: Caller
     org: Organisation
     events: list[Event] = field(default_factory=list)
+    scale: float = 1.0  # the sandbox time scale, read once per call
 
     @property
     def client_id(self) -> str:
@@ -187,19 +201,26 @@ def _too_many(problem_name: str, retry_after: int | None) -> HttpResponse:
     return response
 
 
+LIMITS = {
+    "minute": (MINUTE_LIMIT, 60.0),
+    "day": (DAY_LIMIT, 86_400.0),
+    "appminute": (APP_MINUTE_LIMIT, 60.0),
+}
+
+
 def _count(
-    tenant_id: uuid.UUID, client_id: str, scale: float
+    tenant_id: uuid.UUID, client_id: str, scale: float, *, counted: dict[str, int] | None = None
 ) -> tuple[str | None, int, dict[str, int]]:
-    """Count this call against each window; the first refused names the problem."""
+    """Count this call against each window; the first refused names the problem.
+
+    ``counted`` holds the windows already counted (name: remaining), in order.
+    """
     keys = _keys(tenant_id, client_id)
-    limits = {
-        "minute": (MINUTE_LIMIT, 60.0),
-        "day": (DAY_LIMIT, 86_400.0),
-        "appminute": (APP_MINUTE_LIMIT, 60.0),
-    }
-    remaining: dict[str, int] = {}
+    remaining: dict[str, int] = dict(counted or {})
     refused: tuple[str, Decision] | None = None
-    for name, (limit, window) in limits.items():
+    for name, (limit, window) in LIMITS.items():
+        if name in remaining:
+            continue
         if refused is None:
             decision = window_hit(keys[name], limit=limit, window=window, scale=scale)
             remaining[name] = decision.remaining
@@ -210,6 +231,76 @@ def _count(
     if refused:
         return refused[0], refused[1].retry_after, remaining
     return None, 0, remaining
+
+
+# Each window is counted only if the one before it was; the slot is taken only if all were
+# (``window_hit`` in turn, then ``concurrency``: a stale slot count starts again from zero).
+ADMIT_SQL = """
+WITH minute AS (
+    UPDATE sandbox_ratecounter SET "count" = "count" + 1
+    WHERE "key" = %(minute_key)s AND "window" = %(minute_window)s AND "count" < %(minute_limit)s
+    RETURNING "count"
+), day AS (
+    UPDATE sandbox_ratecounter SET "count" = "count" + 1
+    WHERE "key" = %(day_key)s AND "window" = %(day_window)s AND "count" < %(day_limit)s
+    AND EXISTS (SELECT 1 FROM minute)
+    RETURNING "count"
+), appminute AS (
+    UPDATE sandbox_ratecounter SET "count" = "count" + 1
+    WHERE "key" = %(appminute_key)s AND "window" = %(appminute_window)s
+    AND "count" < %(appminute_limit)s AND EXISTS (SELECT 1 FROM day)
+    RETURNING "count"
+), slot AS (
+    UPDATE sandbox_inflight
+    SET "count" = CASE WHEN updated_at < %(stale)s THEN 1 ELSE "count" + 1 END,
+        updated_at = %(now)s
+    WHERE "key" = %(slot_key)s AND ("count" < %(slot_limit)s OR updated_at < %(stale)s)
+    AND EXISTS (SELECT 1 FROM appminute)
+    RETURNING 1
+)
+SELECT (SELECT "count" FROM minute), (SELECT "count" FROM day), (SELECT "count" FROM appminute),
+       EXISTS (SELECT 1 FROM slot)
+"""
+
+
+def _admit(
+    tenant_id: uuid.UUID, client_id: str, scale: float
+) -> tuple[str | None, int, dict[str, int], bool]:
+    """Count the call against every window and take an in-flight slot, in one round trip.
+
+    Exactly what ``_count`` then ``concurrency`` do when every window and the slot row exist:
+    each window is counted only if the one before it was. Returns the refusal (if any), its
+    Retry-After, what remains of each window, and whether the slot is already held; when it is
+    not, the caller takes it with ``concurrency`` (which also creates a missing slot row).
+    """
+    keys = _keys(tenant_id, client_id)
+    now = time.time()
+    params: dict[str, Any] = {
+        "stale": timezone.now() - STALE_IN_FLIGHT,
+        "now": timezone.now(),
+        "slot_key": keys["concurrent"],
+        "slot_limit": IN_FLIGHT_LIMIT,
+    }
+    for name, (limit, window) in LIMITS.items():
+        params[f"{name}_key"] = keys[name]
+        params[f"{name}_window"] = math.floor(now / (window / scale))
+        params[f"{name}_limit"] = limit
+    with connection.cursor() as cursor:
+        cursor.execute(ADMIT_SQL, params)
+        row = cursor.fetchone()
+    counted: dict[str, int] = {}
+    for (name, (limit, _)), count in zip(LIMITS.items(), row[: len(LIMITS)], strict=True):
+        if count is None:
+            break
+        counted[name] = max(limit - int(count), 0)
+    if len(counted) == len(LIMITS):
+        return None, 0, counted, bool(row[len(LIMITS)])
+    refused, retry_after, remaining = _count(tenant_id, client_id, scale, counted=counted)
+    return refused, retry_after, remaining, False
+
+
+def _release(key: str) -> None:
+    InFlight.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
 
 
 # ---------------------------------------------------------------- idempotency
@@ -230,21 +321,10 @@ def _idempotent(ctx: Ctx, run: Callable[[], HttpResponse], *, scale: float) -> H
     tenant, client = ctx.org.tenant_id, ctx.client_id
     url = request.get_full_path()
     body_hash = hashlib.sha256(request.body).hexdigest()
-    # A key older than the window is a new request: forget old answers (this tenant's, so the
-    # table stays small).
-    IdempotencyRecord.objects.filter(tenant_id=tenant, created_at__lte=now - window).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                tenant_id=tenant,
-                client_id=client,
-                key=key,
-                method=request.method,
-                url=url,
-                body_sha256=body_hash,
-                created_at=now,
-            )
-    except IntegrityError:
+    record_id = _record_claim(
+        tenant, client, key, request.method, url, body_hash, now=now, expired=now - window
+    )
+    if record_id is None:
         existing = _await_first(tenant, client, key)
         if (
             existing is not None
@@ -264,14 +344,66 @@ def _idempotent(ctx: Ctx, run: Callable[[], HttpResponse], *, scale: float) -> H
     try:
         response = run()
     except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        IdempotencyRecord.objects.filter(pk=record_id).delete()
         raise
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
+    IdempotencyRecord.objects.filter(pk=record_id).update(
         status=response.status_code,
         body=response.content,
         content_type=response.get("Content-Type", ""),
     )
     return response
+
+
+CLAIM_SQL = """
+WITH gone AS (
+    DELETE FROM sandbox_xero_idempotencyrecord
+    WHERE tenant_id = %(tenant)s AND created_at <= %(expired)s
+    AND NOT (client_id = %(client)s AND "key" = %(key)s)
+)
+INSERT INTO sandbox_xero_idempotencyrecord AS record
+    (tenant_id, client_id, "key", method, url, body_sha256, status, body, content_type, created_at)
+VALUES (%(tenant)s, %(client)s, %(key)s, %(method)s, %(url)s, %(hash)s, NULL, %(empty)s, '',
+        %(now)s)
+ON CONFLICT (tenant_id, client_id, "key") DO UPDATE SET
+    method = EXCLUDED.method, url = EXCLUDED.url, body_sha256 = EXCLUDED.body_sha256,
+    status = NULL, body = EXCLUDED.body, content_type = EXCLUDED.content_type,
+    created_at = EXCLUDED.created_at
+WHERE record.created_at <= %(expired)s
+RETURNING id
+"""
+
+
+def _record_claim(
+    tenant: uuid.UUID,
+    client: str,
+    key: str,
+    method: str,
+    url: str,
+    body_hash: str,
+    *,
+    now: datetime,
+    expired: datetime,
+) -> int | None:
+    """Record the first request with this key; None when a live record already has the key.
+
+    A key older than the window is a new request: its record is taken over, and the tenant's
+    other old answers are forgotten in the same statement (so the table stays small).
+    """
+    params: dict[str, Any] = {
+        "tenant": tenant,
+        "client": client,
+        "key": key,
+        "method": method,
+        "url": url,
+        "hash": body_hash,
+        "empty": b"",
+        "now": now,
+        "expired": expired,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _await_first(tenant: uuid.UUID, client: str, key: str) -> IdempotencyRecord | None:
@@ -315,8 +447,7 @@ def endpoint(
 
     def decorate(handler: Handler) -> Callable[..., HttpResponse]:
         def inner(request: HttpRequest, ctx: Ctx, **kwargs: Any) -> HttpResponse:
-            scale = sandbox_state().time_scale
-            response = _idempotent(ctx, lambda: handler(ctx, **kwargs), scale=scale)
+            response = _idempotent(ctx, lambda: handler(ctx, **kwargs), scale=ctx.scale)
             if ctx.events:
                 # Before a withheld response hangs: the writes happened, so Xero notifies.
                 from sandbox.xero.webhooks import events_deliver
@@ -349,13 +480,19 @@ def endpoint(
             org = Organisation.objects.filter(tenant_id=caller.tenant_id).first()
             if org is None:
                 return forbidden()
-            ctx = Ctx(request=request, caller=caller, org=org)
             scale = sandbox_state().time_scale
-            refused, retry_after, remaining = _count(org.tenant_id, ctx.client_id, scale)
+            ctx = Ctx(request=request, caller=caller, org=org, scale=scale)
+            refused, retry_after, remaining, held = _admit(org.tenant_id, ctx.client_id, scale)
             if refused:
                 return _limit_headers(_too_many(refused, retry_after), remaining)
-            keys = _keys(org.tenant_id, ctx.client_id)
-            with concurrency(keys["concurrent"], limit=IN_FLIGHT_LIMIT) as got_slot:
+            slot_key = _keys(org.tenant_id, ctx.client_id)["concurrent"]
+            if held:
+                try:
+                    response = faulted(request, ctx, **kwargs)
+                finally:
+                    _release(slot_key)
+                return _limit_headers(response, remaining)
+            with concurrency(slot_key, limit=IN_FLIGHT_LIMIT) as got_slot:
                 if not got_slot:
                     # Xero documents Retry-After for the minute and day limits only.
                     return _limit_headers(_too_many("concurrent", None), remaining)

@@ -15,25 +15,39 @@ Reference: developer.xero.com/documentation/api/accounting/payments and
 
 Xero does not publish the wording of every refusal; where a message below is marked
 "unverified", the rule is Xero's and the text is the sandbox's.
+
+A batch of payments is one ``Payments`` session: the documents it pays are read (and locked)
+once with what is already paid and credited on them, each payment is checked against what the
+batch has paid so far, and the payments and the documents' new amounts are written in bulk.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Q
 from django.utils import timezone
 
 from sandbox.xero import render, wire
-from sandbox.xero.batch import Invalid, Saved
+from sandbox.xero.batch import Invalid, Saved, Stage
 from sandbox.xero.books import Books
-from sandbox.xero.documents import CREDIT_NOTE, INVOICE, _event_data, document_refresh
+from sandbox.xero.documents import (
+    CREATION_ORDER,
+    CREDIT_NOTE,
+    INVOICE,
+    _event_data,
+    document_refresh,
+    due_apply,
+)
 from sandbox.xero.gateway import Event
-from sandbox.xero.models import Account, CreditNote, Invoice, Payment
+from sandbox.xero.models import Account, Allocation, CreditNote, Invoice, Payment
 
 NOT_AUTHORISED = "Payments can only be made against Authorised documents"
 EXCEEDS = "Payment amount exceeds the amount outstanding on this document"
 RECONCILED = "This payment has been reconciled and cannot be deleted"
+DocT = TypeVar("DocT", Invoice, CreditNote)
 PAYMENT_TYPES = {
     "ACCREC": "ACCRECPAYMENT",
     "ACCPAY": "ACCPAYPAYMENT",
@@ -47,34 +61,172 @@ def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _document(books: Books, raw: dict[str, Any], errors: list[str]) -> Invoice | CreditNote | None:
-    org = books.org
+def _refs(raw: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """The invoice id and number, and the credit note id and number, a payment names."""
     invoice, credit = _obj(raw, "Invoice"), _obj(raw, "CreditNote")
-    invoice_id = invoice.get("InvoiceID")
-    invoice_number = invoice.get("InvoiceNumber") or raw.get("InvoiceNumber")
-    credit_id = credit.get("CreditNoteID")
-    credit_number = credit.get("CreditNoteNumber") or raw.get("CreditNoteNumber")
-    if invoice_id or invoice_number:
-        query = Invoice.objects.filter(org=org).exclude(status="DELETED")
-        doc = (
-            query.filter(invoice_id=wire.guid_or_nil(invoice_id)).first()
-            if invoice_id and wire.guid(invoice_id)
-            else query.filter(number=str(invoice_number)).order_by("-created_at").first()
-            if invoice_number
-            else None
+    return (
+        invoice.get("InvoiceID"),
+        invoice.get("InvoiceNumber") or raw.get("InvoiceNumber"),
+        credit.get("CreditNoteID"),
+        credit.get("CreditNoteNumber") or raw.get("CreditNoteNumber"),
+    )
+
+
+class Payments:
+    """A batch of payments: the documents they pay, read and locked once, and staged writes."""
+
+    def __init__(self, books: Books, elements: list[dict[str, Any]]) -> None:
+        self.books = books
+        self.stage = Stage(CREATION_ORDER)
+        self._wanted: dict[str, tuple[set[Any], set[str]]] = {
+            "inv": (set(), set()),
+            "cn": (set(), set()),
+        }
+        for raw in elements:
+            invoice_id, invoice_number, credit_id, credit_number = _refs(raw)
+            if invoice_id or invoice_number:
+                ids, numbers = self._wanted["inv"]
+                ref_id, ref_number = invoice_id, invoice_number
+            elif credit_id or credit_number:
+                ids, numbers = self._wanted["cn"]
+                ref_id, ref_number = credit_id, credit_number
+            else:
+                continue
+            if ref_id and wire.guid(ref_id):
+                ids.add(wire.guid_or_nil(ref_id))
+            elif ref_number:
+                numbers.add(str(ref_number))
+        self._invoices: list[Invoice] | None = None
+        self._credit_notes: list[CreditNote] | None = None
+        self._paid: dict[tuple[str, int], list[Decimal]] | None = None
+        self._credited: dict[tuple[str, int], list[Decimal]] | None = None
+
+    def _load(self) -> None:
+        """Read and lock the documents the batch names (not DELETED), once.
+
+        Credit notes are locked before invoices, the order an allocation locks them in.
+        """
+        org = self.books.org
+        ids, numbers = self._wanted["cn"]
+        self._credit_notes = (
+            list(
+                CreditNote.objects.filter(org=org)
+                .exclude(status="DELETED")
+                .filter(Q(credit_note_id__in=ids) | Q(number__in=numbers))
+                .select_related("contact")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            if ids or numbers
+            else []
         )
+        ids, numbers = self._wanted["inv"]
+        self._invoices = (
+            list(
+                Invoice.objects.filter(org=org)
+                .exclude(status="DELETED")
+                .filter(Q(invoice_id__in=ids) | Q(number__in=numbers))
+                .select_related("contact")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            if ids or numbers
+            else []
+        )
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        if self._invoices is None:
+            self._load()
+        assert self._invoices is not None
+        return self._invoices
+
+    @property
+    def credit_notes(self) -> list[CreditNote]:
+        if self._credit_notes is None:
+            self._load()
+        assert self._credit_notes is not None
+        return self._credit_notes
+
+    def invoice(self, raw_id: Any, number: Any) -> Invoice | None:
+        if raw_id and wire.guid(raw_id):
+            wanted = wire.guid_or_nil(raw_id)
+            return next((d for d in self.invoices if d.invoice_id == wanted), None)
+        if number:
+            return _latest([d for d in self.invoices if d.number == str(number)])
+        return None
+
+    def credit_note(self, raw_id: Any, number: Any) -> CreditNote | None:
+        if raw_id and wire.guid(raw_id):
+            wanted = wire.guid_or_nil(raw_id)
+            return next((d for d in self.credit_notes if d.credit_note_id == wanted), None)
+        if number:
+            return _latest([d for d in self.credit_notes if d.number == str(number)])
+        return None
+
+    def _amounts(self) -> None:
+        """What is already paid and allocated on the batch's documents (one query each)."""
+        paid: dict[tuple[str, int], list[Decimal]] = defaultdict(list)
+        credited: dict[tuple[str, int], list[Decimal]] = defaultdict(list)
+        live = Payment.objects.filter(status="AUTHORISED")
+        allocated = Allocation.objects.filter(is_deleted=False)
+        if self.invoices:
+            for pk, amount in live.filter(invoice__in=self.invoices).values_list(
+                "invoice_id", "amount"
+            ):
+                paid[("inv", pk)].append(amount)
+            for pk, amount in allocated.filter(invoice__in=self.invoices).values_list(
+                "invoice_id", "amount"
+            ):
+                credited[("inv", pk)].append(amount)
+        if self.credit_notes:
+            for pk, amount in live.filter(credit_note__in=self.credit_notes).values_list(
+                "credit_note_id", "amount"
+            ):
+                paid[("cn", pk)].append(amount)
+            for pk, amount in allocated.filter(credit_note__in=self.credit_notes).values_list(
+                "credit_note_id", "amount"
+            ):
+                credited[("cn", pk)].append(amount)
+        self._paid, self._credited = paid, credited
+
+    def paid(self, doc: Invoice | CreditNote, payment: Payment, *, paid_on: Any) -> None:
+        """Count a new payment on its document and restate what is owed (``document_refresh``)."""
+        if self._paid is None or self._credited is None:
+            self._amounts()
+        assert self._paid is not None and self._credited is not None
+        key = ("inv" if isinstance(doc, Invoice) else "cn", doc.pk)
+        self._paid[key].append(payment.amount)
+        due_apply(
+            doc,
+            paid=sum(self._paid[key], Decimal("0.00")),
+            credited=sum(self._credited[key], Decimal("0.00")),
+            paid_on=paid_on,
+        )
+        doc.updated_at = timezone.now()
+        self.stage.create(payment)
+        fields = ["amount_paid", "amount_credited", "amount_due"]
+        if isinstance(doc, CreditNote):
+            fields = ["remaining_credit"]
+        self.stage.update(doc, [*fields, "status", "fully_paid_on", "updated_at"])
+
+
+def _latest(docs: list[DocT]) -> DocT | None:
+    """``order_by("-created_at").first()``."""
+    return max(docs, key=lambda d: (d.created_at, d.pk), default=None)
+
+
+def _document(
+    payments: Payments, raw: dict[str, Any], errors: list[str]
+) -> Invoice | CreditNote | None:
+    invoice_id, invoice_number, credit_id, credit_number = _refs(raw)
+    if invoice_id or invoice_number:
+        doc = payments.invoice(invoice_id, invoice_number)
         if doc is None:
             errors.append("Invoice could not be found")  # unverified wording
         return doc
     if credit_id or credit_number:
-        cquery = CreditNote.objects.filter(org=org).exclude(status="DELETED")
-        cdoc = (
-            cquery.filter(credit_note_id=wire.guid_or_nil(credit_id)).first()
-            if credit_id and wire.guid(credit_id)
-            else cquery.filter(number=str(credit_number)).order_by("-created_at").first()
-            if credit_number
-            else None
-        )
+        cdoc = payments.credit_note(credit_id, credit_number)
         if cdoc is None:
             errors.append(
                 "An existing Credit Note with the specified CreditNoteID could not be found"
@@ -114,9 +266,10 @@ def _paying_account(books: Books, raw: dict[str, Any], errors: list[str]) -> Acc
     return account
 
 
-def payment_create(books: Books, raw: dict[str, Any], *, client_id: str) -> Saved:
+def payment_create(payments: Payments, raw: dict[str, Any], *, client_id: str) -> Saved:
+    books = payments.books
     errors: list[str] = []
-    doc = _document(books, raw, errors)
+    doc = _document(payments, raw, errors)
     account = _paying_account(books, raw, errors)
     try:
         amount = wire.to_decimal(raw.get("Amount"), field="Amount")
@@ -128,8 +281,6 @@ def payment_create(books: Books, raw: dict[str, Any], *, client_id: str) -> Save
     if amount is None or amount <= 0:
         errors.append("Payment amount must be greater than zero.")  # unverified wording
     if doc is not None:
-        model = type(doc)
-        doc = model.objects.select_for_update().get(pk=doc.pk)
         if doc.status != "AUTHORISED":
             errors.append(NOT_AUTHORISED)
         else:
@@ -155,7 +306,7 @@ def payment_create(books: Books, raw: dict[str, Any], *, client_id: str) -> Save
     rate = Decimal(1)
     if doc.currency_code != books.org.base_currency:
         rate = wire.rq(given_rate, 6) if given_rate else books.day_rate(doc.currency_code)
-    payment = Payment.objects.create(
+    payment = Payment(
         org=books.org,
         invoice=doc if isinstance(doc, Invoice) else None,
         credit_note=doc if isinstance(doc, CreditNote) else None,
@@ -170,7 +321,7 @@ def payment_create(books: Books, raw: dict[str, Any], *, client_id: str) -> Save
         created_at=now,
         updated_at=now,
     )
-    document_refresh(doc, paid_on=pay_date)
+    payments.paid(doc, payment, paid_on=pay_date)
     return Saved(body=render.payment(payment), events=[_document_event(doc)])
 
 

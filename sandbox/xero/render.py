@@ -321,18 +321,30 @@ def payment_summary(p: Payment) -> dict[str, Any]:
     }
 
 
+def _related(obj: Any, name: str) -> list[Any]:
+    """The rows of one of a document's relations; a document not yet written has none."""
+    if obj.pk is None:
+        return []
+    return list(getattr(obj, name).all())
+
+
 def _attachments_flag(obj: Any, endpoint: str, object_id: Any) -> bool:
-    """Lists annotate ``has_attachments_flag`` (one query per page, not one per document)."""
+    """Lists annotate ``has_attachments_flag`` (one query per page, not one per document).
+
+    A document not yet written (a batch writes its new documents at the end) has none.
+    """
     flag = getattr(obj, "has_attachments_flag", None)
     if flag is not None:
         return bool(flag)
+    if obj.pk is None:
+        return False
     return Attachment.objects.filter(
         org_id=obj.org_id, endpoint=endpoint, object_id=object_id
     ).exists()
 
 
 def invoice(inv: Invoice, *, with_lines: bool = True) -> dict[str, Any]:
-    payments = [payment_summary(p) for p in inv.payments.all() if p.status == "AUTHORISED"]
+    payments = [payment_summary(p) for p in _related(inv, "payments") if p.status == "AUTHORISED"]
     credit_notes: list[dict[str, Any]] = [
         {
             "CreditNoteID": str(a.credit_note.credit_note_id),
@@ -345,7 +357,7 @@ def invoice(inv: Invoice, *, with_lines: bool = True) -> dict[str, Any]:
             "Total": a.credit_note.total,
             "HasErrors": False,
         }
-        for a in inv.allocations.all()
+        for a in _related(inv, "allocations")
         if not a.is_deleted
     ]
     body: dict[str, Any] = {
@@ -440,8 +452,9 @@ def allocation(a: Allocation) -> dict[str, Any]:
 
 
 def credit_note(cn: CreditNote, *, with_lines: bool = True) -> dict[str, Any]:
-    payments = [payment_summary(p) for p in cn.payments.all() if p.status == "AUTHORISED"]
-    allocations = [allocation(a) for a in cn.allocations.all() if not a.is_deleted]
+    payments = [payment_summary(p) for p in _related(cn, "payments") if p.status == "AUTHORISED"]
+    live_allocations = [a for a in _related(cn, "allocations") if not a.is_deleted]
+    allocations = [allocation(a) for a in live_allocations]
     body: dict[str, Any] = {
         "Type": cn.type,
         "CreditNoteID": str(cn.credit_note_id),
@@ -450,9 +463,7 @@ def credit_note(cn: CreditNote, *, with_lines: bool = True) -> dict[str, Any]:
         "Payments": payments,
         "Allocations": allocations,
         "RemainingCredit": cn.remaining_credit,
-        "AppliedAmount": sum(
-            (a.amount for a in cn.allocations.all() if not a.is_deleted), Decimal("0.00")
-        ),
+        "AppliedAmount": sum((a.amount for a in live_allocations), Decimal("0.00")),
         "SentToContact": False,
         "CurrencyRate": wire.rq(cn.currency_rate, 6),
         "HasAttachments": _attachments_flag(cn, "CreditNotes", cn.credit_note_id),

@@ -92,15 +92,18 @@ def _post(subscription: WebhookSubscription, body: bytes, signature: str) -> tup
     return response.status_code, ""
 
 
-def _subscriptions(org: Organisation, category: str) -> list[WebhookSubscription]:
+def _subscriptions(org: Organisation) -> list[WebhookSubscription]:
+    """The active subscriptions that hear about this organisation (any category)."""
     connected_apps = Connection.objects.filter(tenant_id=org.tenant_id).values("app_id")
-    return [
-        s
-        for s in WebhookSubscription.objects.filter(status="ACTIVE").filter(
+    return list(
+        WebhookSubscription.objects.filter(status="ACTIVE").filter(
             Q(app__isnull=True) | Q(app_id__in=connected_apps)
         )
-        if category in (s.categories or DEFAULT_CATEGORIES)
-    ]
+    )
+
+
+def _wants(subscription: WebhookSubscription, category: str) -> bool:
+    return category in (subscription.categories or DEFAULT_CATEGORIES)
 
 
 def _reserve(subscription: WebhookSubscription, count: int) -> int:
@@ -171,8 +174,9 @@ def events_deliver(*, org: Organisation, events: list[Event]) -> list[WebhookDel
             seen.add(key)
             unique.append(event)
     by_subscription: dict[int, tuple[WebhookSubscription, list[Event]]] = {}
+    subscriptions = _subscriptions(org) if unique else []
     for event in unique:
-        for subscription in _subscriptions(org, event.category):
+        for subscription in (s for s in subscriptions if _wants(s, event.category)):
             by_subscription.setdefault(subscription.pk, (subscription, []))[1].append(event)
     deliveries = []
     for subscription, wanted in by_subscription.values():

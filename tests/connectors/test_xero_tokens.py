@@ -108,12 +108,14 @@ def test_revoked_in_xero_needs_reconnect_then_reconnect_resumes(sandbox_url: str
     assert xero_access_token(grant.pk)
 
 
-def test_owners_are_emailed_once_when_xero_needs_reconnecting(sandbox_url: str, mailoutbox
-                                                               ) -> None:
+def test_owners_are_emailed_once_when_xero_needs_reconnecting(sandbox_url: str, mailoutbox) -> None:
     _, grant = signed_up(sandbox_url)
     connection_id = str(Connection.objects.get().id)
-    requests.post(f"{sandbox_url}/xero/identity/control/disconnect",
-                  json={"connection_id": connection_id}, timeout=10)
+    requests.post(
+        f"{sandbox_url}/xero/identity/control/disconnect",
+        json={"connection_id": connection_id},
+        timeout=10,
+    )
     XeroGrant.objects.filter(pk=grant.pk).update(access_expires_at=timezone.now())
     for _ in range(2):
         with pytest.raises(http.AuthRejected):
