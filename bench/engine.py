@@ -121,9 +121,9 @@ def run() -> list[Row]:
     port = free_port()
     big_tenants = int(os.environ.get("BENCH_TENANTS", "50"))
     one_docs = int(os.environ.get("BENCH_ONE_TENANT_DOCS", "7500"))
-    many_docs = int(os.environ.get("BENCH_MANY_TENANT_DOCS", "3500"))
+    many_docs = int(os.environ.get("BENCH_MANY_TENANT_DOCS", "3100"))
     one_scale = float(os.environ.get("BENCH_ONE_TENANT_SCALE", "2"))
-    many_scale = float(os.environ.get("BENCH_MANY_TENANT_SCALE", "0.3"))
+    many_scale = float(os.environ.get("BENCH_MANY_TENANT_SCALE", "0.2"))
     rows: list[Row] = []
     with sandbox_server(port):
         seed_xero(f"http://127.0.0.1:{port}")
