@@ -33,6 +33,7 @@ from purchases.services import ACTIVE, PurchaseError, purchases_rebuild, sync_st
 from sync.dispatch import register_link_trigger, register_source
 from sync.models import EntryStatus, LedgerEntry, Run, RunKind
 from sync.push import register_precheck
+from sync.runs import runs_requeue_lost
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,12 @@ def _contact_failures(link_id: int) -> bool:
 def _requeue_lost(now: datetime) -> int:
     from purchases.tasks import business_step
 
-    count = 0
-    for run in Run.objects.filter(kind=RunKind.BUSINESS, status__in=ACTIVE):
-        at = run.checkpoint.get("at")
-        try:
-            last = datetime.fromisoformat(str(at))
-        except ValueError:
-            continue
-        if now - last > LOST_AFTER:
-            log.warning("business run %s made no step since %s: queueing it again", run.pk, at)
-            business_step.delay(run.pk, int(run.checkpoint.get("step", 0)))
-            count += 1
-    return count
+    return runs_requeue_lost(
+        kind=RunKind.BUSINESS,
+        now=now,
+        lost_after=LOST_AFTER,
+        step=lambda run_id, step: business_step.delay(run_id, step),
+    )
 
 
 @register_source("business")

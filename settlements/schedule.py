@@ -27,6 +27,7 @@ from settlements.pull import ACTIVE, PullError, pull_start
 from settlements.services import attach_enqueue, attachments_due_links, settlements_rebuild
 from sync.dispatch import register_link_trigger, register_source
 from sync.models import Run, RunKind
+from sync.runs import runs_requeue_lost
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +54,12 @@ def pull_now(link: Link, *, now: datetime | None = None) -> Run:
 def _requeue_lost(now: datetime) -> int:
     from settlements.tasks import settlements_step
 
-    count = 0
-    for run in Run.objects.filter(kind=RunKind.SETTLEMENTS, status__in=ACTIVE):
-        try:
-            last = datetime.fromisoformat(str(run.checkpoint.get("at")))
-        except ValueError:
-            continue
-        if now - last > LOST_AFTER:
-            log.warning("settlements run %s made no step since %s: queueing it again", run.pk, last)
-            settlements_step.delay(run.pk, int(run.checkpoint.get("step", 0)))
-            count += 1
-    return count
+    return runs_requeue_lost(
+        kind=RunKind.SETTLEMENTS,
+        now=now,
+        lost_after=LOST_AFTER,
+        step=lambda run_id, step: settlements_step.delay(run_id, step),
+    )
 
 
 @register_source("settlements")

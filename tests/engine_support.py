@@ -31,10 +31,9 @@ def seed_xero(site_url: str) -> None:
     seed_identity(site_url=site_url)
 
 
-def hub_link(*, org: Organisation, customer_name: str, site_url: str) -> Link:
-    """A workspace whose Xero grant came from the sandbox, linked to a Seller Central account."""
+def hub_tenant(*, org: Organisation, customer: Customer, site_url: str) -> XeroTenant:
+    """The customer's Xero tenant, with a token set the sandbox issued to the hub's app."""
     conn = connect(org, app=hub_app(site_url=site_url))
-    customer = Customer.objects.create(name=customer_name)
     grant = XeroGrant.objects.create(
         customer=customer,
         xero_userid=conn.user.xero_userid,
@@ -48,7 +47,7 @@ def hub_link(*, org: Organisation, customer_name: str, site_url: str) -> Link:
         access_expires_at=datetime.fromtimestamp(time.time() + 1800, tz=UTC),
     )
     connection = Connection.objects.get(app=conn.app, user=conn.user, tenant_id=org.tenant_id)
-    tenant = XeroTenant.objects.create(
+    return XeroTenant.objects.create(
         customer=customer,
         grant=grant,
         tenant_id=org.tenant_id,
@@ -57,6 +56,12 @@ def hub_link(*, org: Organisation, customer_name: str, site_url: str) -> Link:
         country_code=org.country_code,
         base_currency=org.base_currency,
     )
+
+
+def hub_link(*, org: Organisation, customer_name: str, site_url: str) -> Link:
+    """A workspace whose Xero grant came from the sandbox, linked to a Seller Central account."""
+    customer = Customer.objects.create(name=customer_name)
+    tenant = hub_tenant(org=org, customer=customer, site_url=site_url)
     seller = AmazonSellerAccount.objects.create(
         customer=customer,
         name=f"{customer_name} Amazon",

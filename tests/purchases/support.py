@@ -11,14 +11,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
 from connectors.amazon_sp.auth import exchange_code
-from connectors.models import AmazonBusinessAccount, Link, XeroGrant, XeroTenant
+from connectors.models import AmazonBusinessAccount, Link
 from hub.celery import app as celery_app
 from hub.models import Customer
 from mappings.categories_business import business_line_category
@@ -31,12 +30,9 @@ from sandbox.business.models import BusinessAccount, BusinessUser
 from sandbox.business.seed import ACCOUNT_ID, seed_business
 from sandbox.business.services import authorization_grant
 from sandbox.xero.models import Organisation
-from sandbox.xero.testing import connect
-from sandbox.xero_identity.models import Connection
-from sandbox.xero_identity.seed import hub_app
 from sync.models import EntryStatus, LedgerEntry, Run
 from sync.push import push_batch
-from tests.engine_support import seed_xero
+from tests.engine_support import hub_tenant, seed_xero
 
 US_ORG = "Redwood Supply Co."
 KINDS = ("bank_transaction", "bill", "credit_note", "payment")
@@ -61,30 +57,8 @@ def business_link(
     """A workspace with the sandbox's US organisation and its Amazon Business buyer linked."""
     site = site_url.removesuffix("/sandbox")
     org = Organisation.objects.get(name=org_name)
-    conn = connect(org, app=hub_app(site_url=site))
     customer = customer or Customer.objects.create(name="Contoso Trading")
-    grant = XeroGrant.objects.create(
-        customer=customer,
-        xero_userid=conn.user.xero_userid,
-        email=conn.user.email,
-        token={
-            "access_token": conn.access_token,
-            "refresh_token": conn.refresh_token,
-            "expires_at": int(time.time()) + 1800,
-            "scope": " ".join(conn.scopes),
-        },
-        access_expires_at=datetime.fromtimestamp(time.time() + 1800, tz=UTC),
-    )
-    connection = Connection.objects.get(app=conn.app, user=conn.user, tenant_id=org.tenant_id)
-    tenant = XeroTenant.objects.create(
-        customer=customer,
-        grant=grant,
-        tenant_id=org.tenant_id,
-        connection_id=connection.id,
-        name=org.name,
-        country_code=org.country_code,
-        base_currency=org.base_currency,
-    )
+    tenant = hub_tenant(org=org, customer=customer, site_url=site)
     redirect = f"{site}/connect/business/callback"
     buyer = BusinessAccount.objects.get(account_id=ACCOUNT_ID)
     code = authorization_grant(
