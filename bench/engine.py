@@ -26,14 +26,14 @@ from bench.table import Row
 WINDOW_LIMIT = 60
 
 
-def _clone_org(n: int):  # type: ignore[no-untyped-def]
+def _clone_org(n: int, prefix: str):  # type: ignore[no-untyped-def]
     from sandbox.xero import seed
 
     spec = dict(seed.ORGANISATIONS[0])
     spec.update(
-        short_code=f"!B{n:04d}",
-        name=f"Bench Trading {n:02d} Ltd",
-        legal_name=f"Bench Trading {n:02d} Limited",
+        short_code=f"!{prefix}{n:04d}",
+        name=f"Bench {prefix} {n:02d} Ltd",
+        legal_name=f"Bench {prefix} {n:02d} Limited",
         contacts=[],
         items=[],
     )
@@ -63,7 +63,9 @@ def scenario(
     site = f"http://127.0.0.1:{port}"
     links = []
     for n in range(tenants):
-        link = hub_link(org=_clone_org(n), customer_name=f"{name} {n}", site_url=site)
+        link = hub_link(
+            org=_clone_org(n, name[:3].upper()), customer_name=f"{name} {n}", site_url=site
+        )
         ledger_invoices(link, docs, prefix=f"{name[:3].upper()}{n:02d}")
         links.append(link)
     sandbox_configure(
