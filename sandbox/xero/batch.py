@@ -161,6 +161,9 @@ class Stage:
 
 def _bulk_update(model: type[Model], objs: list[Model], names: tuple[str, ...]) -> None:
     """``bulk_update`` as one ``UPDATE ... FROM (VALUES ...)`` (Django's CASE per row is slow)."""
+    if connection.vendor != "postgresql":  # the demo's SQLite: Django's portable form
+        model._default_manager.bulk_update(objs, list(names))
+        return
     quote = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from sandbox.xero import render, wire
@@ -116,6 +118,9 @@ class Directory:
         names = {n for n in names if n not in self._name_keys}
         if not (ids or numbers or names):
             return
+        if connection.vendor != "postgresql":
+            self._load_portable(ids=ids, numbers=numbers, names=names)
+            return
         if names:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT w, UPPER(w) FROM unnest(%s::text[]) AS w", [list(names)])
@@ -133,6 +138,28 @@ class Directory:
             if contact.pk not in tracked:
                 self.contacts.append(contact)
                 self._key_of[id(contact)] = str(getattr(contact, "name_key"))  # noqa: B009
+        self._seen_ids |= ids
+        self._seen_numbers |= numbers
+
+    def _load_portable(self, *, ids: set[uuid.UUID], numbers: set[str], names: set[str]) -> None:
+        """``_load`` without PostgreSQL arrays, for the demo's SQLite (same matching rules)."""
+        keys = {name: name.upper() for name in names}
+        self._name_keys.update(keys)
+        tracked = {c.pk for c in self.contacts if c.pk is not None}
+        found = (
+            Contact.objects.annotate(name_key=Upper("name"))
+            .filter(org=self.org)
+            .filter(
+                Q(contact_id__in=ids)
+                | Q(contact_number__in=numbers)
+                | Q(status="ACTIVE", name_key__in=set(keys.values()))
+            )
+            .order_by("name", "id")
+        )
+        for contact in found:
+            if contact.pk not in tracked:
+                self.contacts.append(contact)
+                self._key_of[id(contact)] = str(contact.name_key)
         self._seen_ids |= ids
         self._seen_numbers |= numbers
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -273,6 +273,11 @@ def _admit(
     Retry-After, what remains of each window, and whether the slot is already held; when it is
     not, the caller takes it with ``concurrency`` (which also creates a missing slot row).
     """
+    if connection.vendor != "postgresql":
+        # One-statement counting needs PostgreSQL's writable CTEs; elsewhere (the demo's
+        # SQLite) count window by window, which decides the same way.
+        refused, retry_after, remaining = _count(tenant_id, client_id, scale, counted={})
+        return refused, retry_after, remaining, False
     keys = _keys(tenant_id, client_id)
     now = time.time()
     params: dict[str, Any] = {
@@ -389,6 +394,10 @@ def _record_claim(
     A key older than the window is a new request: its record is taken over, and the tenant's
     other old answers are forgotten in the same statement (so the table stays small).
     """
+    if connection.vendor != "postgresql":
+        return _record_claim_portable(
+            tenant, client, key, method, url, body_hash, now=now, expired=expired
+        )
     params: dict[str, Any] = {
         "tenant": tenant,
         "client": client,
@@ -404,6 +413,35 @@ def _record_claim(
         cursor.execute(CLAIM_SQL, params)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+def _record_claim_portable(
+    tenant: uuid.UUID,
+    client: str,
+    key: str,
+    method: str,
+    url: str,
+    body_hash: str,
+    *,
+    now: datetime,
+    expired: datetime,
+) -> int | None:
+    """``_record_claim`` without PostgreSQL's writable CTEs, for the demo's SQLite."""
+    IdempotencyRecord.objects.filter(tenant_id=tenant, created_at__lte=expired).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                tenant_id=tenant,
+                client_id=client,
+                key=key,
+                method=method,
+                url=url,
+                body_sha256=body_hash,
+                created_at=now,
+            )
+    except IntegrityError:
+        return None
+    return int(record.pk)
 
 
 def _await_first(tenant: uuid.UUID, client: str, key: str) -> IdempotencyRecord | None:
