@@ -34,7 +34,7 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy hub connectors mappings sync sandbox settlements purchases
+	$(VENV)/bin/mypy hub connectors mappings sync sandbox settlements purchases orders
 
 format: install-test
 	$(VENV)/bin/ruff format .
@@ -43,9 +43,11 @@ format: install-test
 # Benchmarks use their own PostgreSQL database (created if missing) and Redis database.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hub_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
+# Empty: every benchmark; else the ones named, e.g. BENCH="engine orders".
+BENCH ?=
 
 bench: install-test
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

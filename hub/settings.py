@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "sync",
     "purchases",
     "settlements",
+    "orders",
     "sandbox",
     "sandbox.xero",
     "sandbox.xero_identity",
@@ -257,6 +258,9 @@ SETTLEMENTS_PULL_HOURS = env.float("SETTLEMENTS_PULL_HOURS", default=6.0)
 SETTLEMENTS_FINAL_AFTER_DEPOSIT_HOURS = env.float(
     "SETTLEMENTS_FINAL_AFTER_DEPOSIT_HOURS", default=24.0
 )
+
+# Seller Central orders (per-order accounting): how often each link reads new and changed orders.
+ORDERS_PULL_MINUTES = env.float("ORDERS_PULL_MINUTES", default=60.0)
 
 # Divides every provider rate-limit window: matches the sandbox's time scale in tests and
 # benchmarks (a Xero "minute" of one second at 60). Always 1 against the real services.

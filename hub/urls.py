@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("connectors.urls")),
     path("", include("mappings.urls")),
     path("", include("purchases.urls")),
+    path("", include("orders.urls")),
     path("", include("settlements.urls")),  # before sync.urls: links/<id>/<action>/ is generic
     path("", include("sync.urls")),
 ]

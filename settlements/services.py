@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -281,10 +281,14 @@ def _sent(settlement: Settlement) -> bool:
     return settlement_entries(settlement).filter(status__in=SENT).exists()
 
 
+def final_after(*, end: datetime, deposit_date: datetime | None) -> datetime:
+    """When a settlement is final: Amazon's deposit (or 3 days after its end), plus the grace."""
+    return (deposit_date or end + timedelta(days=3)) + final_grace()
+
+
 def settlement_is_final(settlement: Settlement, now: datetime) -> bool:
     """Amazon can correct a settlement until its money moved: wait for the deposit (+grace)."""
-    moved = settlement.deposit_date or settlement.end + timedelta(days=3)
-    return bool(now >= moved + final_grace())
+    return bool(now >= final_after(end=settlement.end, deposit_date=settlement.deposit_date))
 
 
 def settlement_input(settlement: Settlement) -> SettlementInput:
@@ -335,6 +339,18 @@ class Built:
     unknown: list[str] = field(default_factory=list)
 
 
+# Builders that take a settlement over (per-order accounting, in the orders app): each returns
+# a ``Built`` when it handled the settlement, or None to leave it to the summary.
+SettlementBuilder = Callable[..., "Built | None"]
+_builders: list[SettlementBuilder] = []
+
+
+def register_settlement_builder(builder: SettlementBuilder) -> SettlementBuilder:
+    if builder not in _builders:
+        _builders.append(builder)
+    return builder
+
+
 def settlement_build(
     settlement: Settlement,
     *,
@@ -345,19 +361,19 @@ def settlement_build(
     """Turn a final settlement into ledger rows (or hold them, saying why)."""
     now = now or timezone.now()
     link = settlement.link
-    if not settlement_is_final(settlement, now):
-        Settlement.objects.filter(pk=settlement.pk).update(state=Settlement.State.WAITING)
-        settlement.state = Settlement.State.WAITING
-        return Built(settlement, Settlement.State.WAITING)
-    options = settings_for(link)
     sent = _sent(settlement)
     ignored = _not_chosen(settlement)
-    if ignored and not sent:
+    if ignored and not sent:  # said at once, final or not: it would never post anyway
         Settlement.objects.filter(pk=settlement.pk).update(
             state=Settlement.State.IGNORED, held_reason=ignored
         )
         settlement.state, settlement.held_reason = Settlement.State.IGNORED, ignored
         return Built(settlement, Settlement.State.IGNORED, ignored)
+    if not settlement_is_final(settlement, now):
+        Settlement.objects.filter(pk=settlement.pk).update(state=Settlement.State.WAITING)
+        settlement.state = Settlement.State.WAITING
+        return Built(settlement, Settlement.State.WAITING)
+    options = settings_for(link)
     if not sent:
         # Nothing posted yet: use the latest copy, summed as the options now ask.
         best = _best_file(settlement)
@@ -368,6 +384,10 @@ def settlement_build(
                 _store_parsed(settlement, best, parsed, by_sku=options.group_by_sku)
     if chart is None:
         chart = chart_for(link.xero_tenant, max_age=CHART_MAX_AGE).chart
+    for builder in _builders:
+        taken = builder(settlement, chart=chart, run=run, sent=sent)
+        if taken is not None:
+            return taken
     mapping = mapping_set_for(link)
     plan = settlement_documents(
         settlement_input(settlement),
@@ -520,27 +540,47 @@ def _alert_unknown(settlement: Settlement, plan: SettlementPlan) -> None:
 def settlements_build_due(link: Link, *, now: datetime | None = None) -> int:
     """Build the link's settlements that became final or are held; returns how many."""
     now = now or timezone.now()
-    due = [
-        s
-        for s in Settlement.objects.filter(
-            link=link,
-            state__in=[Settlement.State.WAITING, Settlement.State.HELD, Settlement.State.IGNORED],
-        ).select_related("link__xero_tenant", "link__seller_account", "file")
-        if settlement_is_final(s, now)
-    ]
+    candidates = Settlement.objects.filter(
+        link=link,
+        state__in=[Settlement.State.WAITING, Settlement.State.HELD, Settlement.State.IGNORED],
+    ).select_related("link__xero_tenant", "link__seller_account", "file")
+    due: list[Settlement] = []
+    other_marketplace: list[Settlement] = []
+    for settlement in candidates:
+        if settlement_is_final(settlement, now):
+            due.append(settlement)
+        elif settlement.state == Settlement.State.WAITING and _not_chosen(settlement):
+            other_marketplace.append(settlement)
+    for settlement in other_marketplace:  # ignored at once, without reading the chart
+        settlement_build(settlement, now=now)
     if not due:
-        return 0
+        return len(other_marketplace)
     chart = chart_for(link.xero_tenant, max_age=CHART_MAX_AGE).chart
     for settlement in sorted(due, key=lambda s: (s.end, s.pk)):
         settlement_build(settlement, now=now, chart=chart)
-    return len(due)
+    return len(due) + len(other_marketplace)
 
 
 def settlements_rebuild(link: Link) -> int:
-    """The mapping rebuilder: held settlements are built again with the new mapping."""
+    """The mapping rebuilder: held settlements are built again with the new mapping, and so
+    are built ones with a document Xero refused or the push held for a remap (an account
+    archived since): those documents take the new accounts; posted ones stay as they are."""
     if link.seller_account_id is None:
         return 0
-    return settlements_build_due(link)
+    rebuilt = settlements_build_due(link)
+    refused = LedgerEntry.objects.filter(
+        link=link, kind__in=KINDS, status__in=[EntryStatus.FAILED, EntryStatus.HELD]
+    ).values_list("amazon_id", flat=True)
+    stuck = list(
+        Settlement.objects.filter(
+            link=link, state=Settlement.State.BUILT, settlement_id__in=refused
+        ).select_related("link__xero_tenant", "link__seller_account", "file")
+    )
+    if stuck:
+        chart = chart_for(link.xero_tenant, max_age=CHART_MAX_AGE).chart
+        for settlement in sorted(stuck, key=lambda s: (s.end, s.pk)):
+            settlement_build(settlement, chart=chart)
+    return rebuilt + len(stuck)
 
 
 def settlement_check_again(link: Link) -> int:

@@ -183,10 +183,11 @@ def entry_action(request: HttpRequest, code: str, entry_id: int, action: str) ->
         )
     elif action == "rollback":
         # A settlement (or purchase) is every document made from the same Amazon source.
+        # Per-order payments and refunds of a settlement carry its id in their part.
         family = list(
-            LedgerEntry.objects.filter(
-                link=entry.link, amazon_id=entry.amazon_id, status=EntryStatus.POSTED
-            ).values_list("pk", flat=True)
+            LedgerEntry.objects.filter(link=entry.link, status=EntryStatus.POSTED)
+            .filter(Q(amazon_id=entry.amazon_id) | Q(part__startswith=f"{entry.amazon_id}:"))
+            .values_list("pk", flat=True)
         )
         transaction.on_commit(lambda: rollback_entries_task.delay(family))
         messages.success(

@@ -4,8 +4,12 @@ Pure Python, no I/O, no clock: the same `SellerSpec` gives the same dataset and 
 settlement files. Everything is drawn from `random.Random` instances seeded from the spec.
 
 Model (kept simple on purpose, and the same in every marketplace):
-- `ItemPrice` is tax-exclusive; tax is its own field (`ItemTax`) and its own settlement row.
-  Tax is computed on the price after promotion, so `promotion_discount_tax` is always 0.00.
+- Amounts are kept tax-exclusive (`item_price`), tax in its own field (`item_tax`) and its own
+  settlement row. Tax is computed on the price after promotion, so `promotion_discount_tax` is
+  always 0.00. The Orders API and the orders report show prices as Amazon shows them in each
+  marketplace: tax-exclusive in the US (``ItemTax`` on top), VAT-inclusive in the UK and the EU
+  (``ItemPrice`` includes the VAT that ``ItemTax`` states), so the buyer's total is
+  ItemPrice + ShippingPrice + GiftWrapPrice - PromotionDiscount there.
 - Each marketplace settles on its own 14-day cycle in its own currency (UK→GBP, DE→EUR,
   US→USD). A settlement is *closed* (it has a report and a deposit) once its end is at or before
   the end of the activity window; the period still running is an *open* settlement with no
@@ -101,6 +105,7 @@ class OrderItem:
     promotion_discount_tax: Decimal
     promotion_ids: tuple[str, ...] = ()
     withheld_tax: bool = False  # marketplace facilitator: Amazon collects and remits the tax
+    tax_inclusive: bool = False  # the API shows prices with their VAT (UK and EU marketplaces)
     # Amazon's fees on this item when it shipped: (amount-description, signed amount).
     fees: tuple[tuple[str, Decimal], ...] = ()
 
@@ -137,15 +142,21 @@ class OrderItem:
         if not include_prices:
             return data
         cur = self.currency
+        inclusive = self.tax_inclusive
         data.update(
             {
-                "ItemPrice": _money(cur, self.item_price),
+                "ItemPrice": _money(cur, self.item_price + (self.item_tax if inclusive else 0)),
                 "ItemTax": _money(cur, self.item_tax),
-                "ShippingPrice": _money(cur, self.shipping_price),
+                "ShippingPrice": _money(
+                    cur, self.shipping_price + (self.shipping_tax if inclusive else 0)
+                ),
                 "ShippingTax": _money(cur, self.shipping_tax),
                 "ShippingDiscount": _money(cur, dec(0)),
                 "ShippingDiscountTax": _money(cur, dec(0)),
-                "PromotionDiscount": _money(cur, self.promotion_discount),
+                "PromotionDiscount": _money(
+                    cur,
+                    self.promotion_discount + (self.promotion_discount_tax if inclusive else 0),
+                ),
                 "PromotionDiscountTax": _money(cur, self.promotion_discount_tax),
             }
         )
@@ -153,7 +164,9 @@ class OrderItem:
             data["PromotionIds"] = list(self.promotion_ids)
         if self.gift_wrap_price:
             data["BuyerInfo"] = {
-                "GiftWrapPrice": _money(cur, self.gift_wrap_price),
+                "GiftWrapPrice": _money(
+                    cur, self.gift_wrap_price + (self.gift_wrap_tax if inclusive else 0)
+                ),
                 "GiftWrapTax": _money(cur, self.gift_wrap_tax),
                 "GiftWrapLevel": "Classic",
             }
@@ -469,6 +482,7 @@ def _order(
                 promotion_discount_tax=dec(0),
                 promotion_ids=(f"PLM-{mp.country}-{int(rnd() * 10**6):06d}",) if promo else (),
                 withheld_tax=mp.facilitator_tax,
+                tax_inclusive=mp.region != "NA",
                 fees=fees,
             )
         )
