@@ -104,7 +104,9 @@ class Settlement(models.Model):
 
     link = models.ForeignKey(Link, models.CASCADE, related_name="settlements")
     settlement_id = models.CharField(max_length=40)
-    file = models.ForeignKey(SettlementFile, models.PROTECT, related_name="settlements")
+    # A file cannot be deleted while a settlement reads from it, unless the settlement goes too
+    # (a link disconnected, a workspace uninstalled): RESTRICT, not PROTECT.
+    file = models.ForeignKey(SettlementFile, models.RESTRICT, related_name="settlements")
     layout = models.CharField(max_length=10)  # v2, flat
     currency = models.CharField(max_length=3)
     start = models.DateTimeField()

@@ -10,8 +10,12 @@ downloaded (reference note amazon-api.md §6):
 2. download: ``getReportDocument`` gives a URL valid for 5 minutes and whether the file is
    gzipped; the file is fetched, decompressed and kept as received, then read.
 A report whose settlement was already downloaded in the V2 layout is not fetched again in the
-older one. Every SP-API call first takes a token from the per-seller, per-operation limiter
-(``sp_wait``): when it says wait, the step returns the wait and the task re-queues itself.
+older one; a report a range check kept without reading it (``settlements.history``) is read
+from the kept copy, without a call. Every SP-API call first takes a token from the per-seller,
+per-operation limiter (``sp_wait``): when it says wait, the step returns the wait and the
+task re-queues itself.
+Runs of a user's date range (check, import) are runs of the same kind advanced by the same
+task: ``pull_step`` hands them to ``settlements.history.range_step``.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connectors import http, limits
 from connectors.amazon_sp.client import sp_request
-from connectors.models import Link
+from connectors.models import AmazonSellerAccount, Link
 from settlements.models import Settlement, SettlementFile
 from settlements.parser import REPORT_TYPES, V2
 from settlements.services import (
@@ -52,6 +57,8 @@ PAGE_SIZE = 100
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 V2_TYPE = REPORT_TYPES[V2]
 TYPES = (V2_TYPE, REPORT_TYPES["flat"])
+# Runs of a user's date range (``settlements.history``) share the kind, the task and the steps.
+RANGE_MODES = ("preview", "import")
 
 
 class PullError(Exception):
@@ -82,6 +89,11 @@ def pull_start(*, link: Link, now: datetime | None = None) -> Run:
         running = Run.objects.filter(link=link, kind=RunKind.SETTLEMENTS, status__in=ACTIVE)
         found = running.first()
         if found is not None:
+            if found.checkpoint.get("mode") in RANGE_MODES:
+                raise PullError(
+                    "A check or import of a date range is running for this link; new "
+                    "settlements are fetched once it has finished."
+                )
             return found
         return Run.objects.create(
             link=link,
@@ -138,6 +150,10 @@ def pull_step(*, run_id: int, step: int) -> Step:
         return Step(more=False, note=link.pause_reason)
     checkpoint = dict(run.checkpoint)
     try:
+        if checkpoint.get("mode") in RANGE_MODES:
+            from settlements.history import range_step
+
+            return range_step(run, link, checkpoint)
         if checkpoint.get("pending"):
             return _download(run, link, checkpoint)
         if not checkpoint.get("listed"):
@@ -149,53 +165,72 @@ def pull_step(*, run_id: int, step: int) -> Step:
         wait = max(exc.decision.wait, 1.0)
         return Step(more=True, wait=wait, step=step, note=f"retry: {exc.message}")
     except http.Rejected as exc:
-        message = f"Amazon refused the request: {exc.message}"
+        who = "Xero" if exc.provider == "xero" else "Amazon"  # a range import reads Xero too
+        message = f"{who} refused the request: {exc.message}"
         _finish(run, RunStatus.FAILED, message)
         return Step(more=False, note=message)
     return _complete(run, link)
 
 
+def reports_request(account: AmazonSellerAccount, params: dict[str, Any]) -> dict[str, Any]:
+    """One getReports page (the caller has taken the limiter's token).
+
+    Reference: https://developer-docs.amazon.com/sp-api/docs/reports-api-v2021-06-30-reference#getreports
+    """
+    body: dict[str, Any] = sp_request(
+        account, "getReports", "GET", REPORTS_PATH, params=params
+    ).json()
+    return body
+
+
+def report_params(*, since: datetime, token: str | None) -> dict[str, Any]:
+    if token:
+        return {"nextToken": token}  # Amazon takes nothing else with a nextToken
+    return {
+        "reportTypes": ",".join(TYPES),
+        "processingStatuses": "DONE",
+        "createdSince": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pageSize": PAGE_SIZE,
+    }
+
+
+def report_entry(report: Any) -> dict[str, str] | None:
+    """What a run keeps of a listed settlement report; None for one that cannot be downloaded."""
+    if not isinstance(report, dict) or report.get("reportType") not in TYPES:
+        return None
+    if report.get("processingStatus") != "DONE" or not report.get("reportDocumentId"):
+        return None
+    return {
+        "reportId": str(report["reportId"]),
+        "reportType": str(report["reportType"]),
+        "reportDocumentId": str(report["reportDocumentId"]),
+        "createdTime": str(report.get("createdTime") or ""),
+        "dataStartTime": str(report.get("dataStartTime") or ""),
+        "dataEndTime": str(report.get("dataEndTime") or ""),
+    }
+
+
+def read_files(link: Link) -> QuerySet[SettlementFile]:
+    """The link's kept files that were read (or refused); a file kept unread is read later."""
+    return SettlementFile.objects.filter(link=link).exclude(settlement_id="", error="")
+
+
 def _list_page(run: Run, link: Link, checkpoint: dict[str, Any]) -> Step:
-    """Reference: https://developer-docs.amazon.com/sp-api/docs/reports-api-v2021-06-30-reference#getreports"""
     account = link.seller_account
     assert account is not None
     wait = limits.sp_wait(account.selling_partner_id, "getReports")
     if wait > 0:
         return Step(more=True, wait=wait, step=int(checkpoint["step"]), note="getReports limit")
-    token = checkpoint.get("next_token")
-    params: dict[str, Any]
-    if token:
-        params = {"nextToken": token}  # Amazon takes nothing else with a nextToken
-    else:
-        params = {
-            "reportTypes": ",".join(TYPES),
-            "processingStatuses": "DONE",
-            "createdSince": _iso(checkpoint["since"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "pageSize": PAGE_SIZE,
-        }
-    body = sp_request(account, "getReports", "GET", REPORTS_PATH, params=params).json()
-    reports = [r for r in body.get("reports") or [] if isinstance(r, dict)]
+    params = report_params(since=_iso(checkpoint["since"]), token=checkpoint.get("next_token"))
+    body = reports_request(account, params)
+    entries = [e for e in map(report_entry, body.get("reports") or []) if e is not None]
     known = set(
-        SettlementFile.objects.filter(
-            link=link, report_id__in=[str(r.get("reportId")) for r in reports]
-        ).values_list("report_id", flat=True)
+        read_files(link)
+        .filter(report_id__in=[e["reportId"] for e in entries])
+        .values_list("report_id", flat=True)
     )
     listed: list[dict[str, Any]] = list(checkpoint.get("listing") or [])
-    for report in reports:
-        if report.get("processingStatus") != "DONE" or not report.get("reportDocumentId"):
-            continue
-        if str(report.get("reportId")) in known or report.get("reportType") not in TYPES:
-            continue
-        listed.append(
-            {
-                "reportId": str(report["reportId"]),
-                "reportType": str(report["reportType"]),
-                "reportDocumentId": str(report["reportDocumentId"]),
-                "createdTime": str(report.get("createdTime") or ""),
-                "dataStartTime": str(report.get("dataStartTime") or ""),
-                "dataEndTime": str(report.get("dataEndTime") or ""),
-            }
-        )
+    listed.extend(e for e in entries if e["reportId"] not in known)
     checkpoint["next_token"] = body.get("nextToken") or None
     checkpoint["pages"] = int(checkpoint.get("pages", 0)) + 1
     if checkpoint["next_token"] is None:
@@ -222,19 +257,11 @@ def _to_download(listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(chosen, key=lambda r: (r["createdTime"], r["reportId"]))
 
 
-def _download(run: Run, link: Link, checkpoint: dict[str, Any]) -> Step:
-    """Reference: https://developer-docs.amazon.com/sp-api/docs/reports-api-v2021-06-30-reference#getreportdocument"""
-    account = link.seller_account
-    assert account is not None
-    pending: list[dict[str, Any]] = list(checkpoint["pending"])
-    report = pending[0]
-    if SettlementFile.objects.filter(link=link, report_id=report["reportId"]).exists():
-        checkpoint["pending"] = pending[1:]
-        _save(run, checkpoint)
-        return Step(more=True, step=int(checkpoint["step"]))
-    wait = limits.sp_wait(account.selling_partner_id, "getReportDocument")
-    if wait > 0:
-        return Step(more=True, wait=wait, step=int(checkpoint["step"]), note="document limit")
+def report_fetch(account: AmazonSellerAccount, report: dict[str, Any]) -> bytes:
+    """A listed report's file, as Amazon issued it (decompressed); the caller took the token.
+
+    Reference: https://developer-docs.amazon.com/sp-api/docs/reports-api-v2021-06-30-reference#getreportdocument
+    """
     document = sp_request(
         account,
         "getReportDocument",
@@ -255,18 +282,43 @@ def _download(run: Run, link: Link, checkpoint: dict[str, Any]) -> Step:
     compressed = str(document.get("compressionAlgorithm") or "").upper() == "GZIP"
     if compressed or raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
+    return raw
+
+
+def report_keep(link: Link, report: dict[str, Any], raw: bytes) -> SettlementFile:
+    """Keep a downloaded report exactly as received (the same report again is the kept one)."""
     created = report.get("createdTime") or ""
+    file, _ = settlement_file_store(
+        link=link,
+        raw=raw,
+        source=SettlementFile.Source.REPORT,
+        file_name=f"{report['reportId']}.txt",
+        issued_at=_iso(created) if created else timezone.now(),
+        report_id=report["reportId"],
+        report_document_id=report["reportDocumentId"],
+        report_type=report["reportType"],
+    )
+    return file
+
+
+def _download(run: Run, link: Link, checkpoint: dict[str, Any]) -> Step:
+    account = link.seller_account
+    assert account is not None
+    pending: list[dict[str, Any]] = list(checkpoint["pending"])
+    report = pending[0]
+    kept = SettlementFile.objects.filter(link=link, report_id=report["reportId"]).first()
+    if kept is not None and (kept.settlement_id or kept.error):
+        checkpoint["pending"] = pending[1:]
+        _save(run, checkpoint)
+        return Step(more=True, step=int(checkpoint["step"]))
+    raw = b""
+    if kept is None:  # else a range check kept it unread: read that copy, without a call
+        wait = limits.sp_wait(account.selling_partner_id, "getReportDocument")
+        if wait > 0:
+            return Step(more=True, wait=wait, step=int(checkpoint["step"]), note="document limit")
+        raw = report_fetch(account, report)
     with transaction.atomic():
-        file, _ = settlement_file_store(
-            link=link,
-            raw=raw,
-            source=SettlementFile.Source.REPORT,
-            file_name=f"{report['reportId']}.txt",
-            issued_at=_iso(created) if created else timezone.now(),
-            report_id=report["reportId"],
-            report_document_id=report["reportDocumentId"],
-            report_type=report["reportType"],
-        )
+        file = kept if kept is not None else report_keep(link, report, raw)
         ingested: Ingested = settlement_file_ingest(file)
         checkpoint["pending"] = pending[1:]
         if ingested.error:

@@ -20,6 +20,22 @@ urlpatterns = [
         views.settlement_options,
         name="settlements-options",
     ),
+    # Before the generic settlements/<action>/ below.
+    path(
+        "w/<uuid:code>/links/<int:link_id>/settlements/import/",
+        views.settlement_import,
+        name="settlements-import",
+    ),
+    path(
+        "w/<uuid:code>/links/<int:link_id>/settlements/import/runs/<int:run_id>/",
+        views.settlement_import_run,
+        name="settlements-import-run",
+    ),
+    path(
+        "w/<uuid:code>/links/<int:link_id>/settlements/import/runs/<int:run_id>/stop/",
+        views.settlement_import_stop,
+        name="settlements-import-stop",
+    ),
     path(
         "w/<uuid:code>/links/<int:link_id>/settlements/<str:action>/",
         views.settlement_action,

@@ -1,4 +1,5 @@
-"""The settlements page of a Seller Central link: the list, uploads, options, actions."""
+"""The settlements pages of a Seller Central link: the list, uploads, options, actions, and the
+import of a date range (check → count → import, with its progress)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connectors import http
 from connectors.models import Link
 from hub.tenancy import Access, customer_for_request
-from settlements import services
-from settlements.forms import OptionsForm, UploadForm
+from settlements import history, services
+from settlements.forms import ImportRangeForm, OptionsForm, UploadForm
 from settlements.models import Settlement, SettlementFile
+from settlements.pull import RANGE_MODES, PullError
+from sync.models import Run, RunKind
 
 
 def _link(access: Access, link_id: int) -> Link:
@@ -148,3 +151,69 @@ def settlement_repost(request: HttpRequest, code: str, settlement_id: int) -> Ht
             f"Settlement {settlement.settlement_id} will be posted again under a new number.",
         )
     return redirect("settlements", code=access.customer.code, link_id=settlement.link_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settlement_import(request: HttpRequest, code: str, link_id: int) -> HttpResponse:
+    """Choose a range → check it (what is new, what is already posted) → import the new ones."""
+    access = customer_for_request(request, code, owner_only=True)
+    link = _link(access, link_id)
+    form = ImportRangeForm(request.POST or None, initial=ImportRangeForm.defaults())
+    if request.method == "POST" and request.POST.get("action") == "start":
+        preview = get_object_or_404(
+            Run, pk=request.POST.get("preview") or 0, link=link, kind=RunKind.SETTLEMENTS
+        )
+        try:
+            history.import_start(link=link, preview=preview)
+        except PullError as exc:
+            messages.error(request, exc.message)
+        return redirect("settlements-import", code=code, link_id=link.pk)
+    if request.method == "POST" and form.is_valid():
+        start, end = form.window()
+        try:
+            history.check_start(link=link, start=start, end=end)
+        except PullError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("settlements-import", code=code, link_id=link.pk)
+    context = {
+        "customer": access.customer,
+        "access": access,
+        "link": link,
+        "form": form,
+        **history.import_context(link),
+    }
+    return render(request, "settlements/import.html", context)
+
+
+def _range_run(access: Access, link_id: int, run_id: int) -> Run:
+    link = _link(access, link_id)
+    return get_object_or_404(
+        Run,
+        pk=run_id,
+        link=link,
+        kind=RunKind.SETTLEMENTS,
+        checkpoint__mode__in=list(RANGE_MODES),
+    )
+
+
+@login_required
+@require_GET
+def settlement_import_run(
+    request: HttpRequest, code: str, link_id: int, run_id: int
+) -> JsonResponse:
+    access = customer_for_request(request, code, owner_only=True)
+    return JsonResponse(history.run_progress(_range_run(access, link_id, run_id)))
+
+
+@login_required
+@require_POST
+def settlement_import_stop(
+    request: HttpRequest, code: str, link_id: int, run_id: int
+) -> HttpResponse:
+    access = customer_for_request(request, code, owner_only=True)
+    run = _range_run(access, link_id, run_id)
+    if history.run_cancel(run=run):
+        messages.success(request, "Stopped. Documents already in the ledger still post to Xero.")
+    return redirect("settlements-import", code=code, link_id=run.link_id)
