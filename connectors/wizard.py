@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from connectors.models import Link
 from hub.models import Customer
 
 
@@ -29,7 +30,12 @@ def wizard_steps(customer: Customer, current: str) -> list[Step]:
     links = list(customer.links.order_by("created_at"))
     mapped, reviewed = mapping_step_state(links)
     history_done, history_url = history_step(links)
-    link_kwargs = {"code": customer.code, "link_id": links[0].pk} if links else None
+    # With several links, the mapping and review steps lead to the first link that needs them.
+    first = links[0] if links else None
+    to_map = next((lk for lk in links if not mapping_step_state([lk])[0]), None)
+    to_review = next((lk for lk in links if not mapping_step_state([lk])[1]), None)
+    map_kwargs = _link_kwargs(customer, to_map or to_review or first)
+    review_kwargs = _link_kwargs(customer, to_review or first)
     done = {
         "xero": grant is not None,
         "organisation": customer.xero_tenants.exists(),
@@ -49,8 +55,8 @@ def wizard_steps(customer: Customer, current: str) -> list[Step]:
         if done["organisation"]
         else None,
         "history": history_url,
-        "mapping": reverse("mapping", kwargs=link_kwargs) if link_kwargs else None,
-        "review": reverse("mapping-review", kwargs=link_kwargs) if link_kwargs else None,
+        "mapping": reverse("mapping", kwargs=map_kwargs) if map_kwargs else None,
+        "review": reverse("mapping-review", kwargs=review_kwargs) if review_kwargs else None,
     }
     labels = {
         "xero": "Connect Xero",
@@ -69,3 +75,7 @@ def wizard_steps(customer: Customer, current: str) -> list[Step]:
         )
         for key in labels
     ]
+
+
+def _link_kwargs(customer: Customer, link: Link | None) -> dict[str, object] | None:
+    return {"code": customer.code, "link_id": link.pk} if link else None

@@ -22,6 +22,12 @@ _FIXES: list[tuple[re.Pattern[str], str]] = [
         "mapping, then retry.",
     ),
     (
+        re.compile(r"currency of the bank transaction must match the bank account", re.I),
+        "The account it is paid from holds another currency: in the mapping, choose a bank or "
+        "credit-card account in the document's currency (create one in Xero if needed), then "
+        "retry.",
+    ),
+    (
         re.compile(r"currency", re.I),
         "Enable this currency in Xero (Settings → Currencies), then retry.",
     ),

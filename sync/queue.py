@@ -50,6 +50,19 @@ def push_done(*, link_id: int, kind: str) -> None:
     PushQueue.objects.filter(link_id=link_id, kind=kind).update(queued_at=None)
 
 
+def push_dependents(*, link_id: int) -> int:
+    """Parents just posted: queue the pushes of the link's documents that waited for them
+    (a settlement's payment), so they do not wait for the dispatcher's next tick."""
+    kinds = (
+        LedgerEntry.objects.filter(
+            link_id=link_id, status=EntryStatus.PENDING, parent__status=EntryStatus.POSTED
+        )
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+    return sum(push_enqueue(link_id=link_id, kind=kind) for kind in kinds)
+
+
 @register_link_trigger("push")
 def link_push_now(link: Link) -> int:
     kinds = set(

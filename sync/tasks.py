@@ -34,6 +34,8 @@ def push_link(link_id: int, kind: str) -> dict[str, object]:
         queue.push_requeue(link_id=link_id, kind=kind, countdown=outcome.wait)
     else:
         queue.push_done(link_id=link_id, kind=kind)
+    if outcome.posted:
+        queue.push_dependents(link_id=link_id)
     log.info(
         "push link=%s kind=%s sent=%d posted=%d failed=%d requeued=%d wait=%.1f calls=%d",
         link_id,

@@ -117,3 +117,33 @@ def test_two_workers_racing_never_both_send(sandbox_url: str) -> None:
     assert errors == []
     _assert_exactly_once(link, 100)
     assert Attempt.objects.filter(outcome="posted").count() == 100
+
+
+def test_posting_a_parent_queues_the_push_of_its_waiting_payment(
+    sandbox_url: str, monkeypatch
+) -> None:
+    from sync import tasks
+    from sync.models import PushQueue
+
+    link = _link(sandbox_url)
+    (invoice,) = ledger_invoices(link, 1)
+    payment = LedgerEntry.objects.create(
+        link=link,
+        kind="payment",
+        amazon_id=invoice.amazon_id,
+        parent=invoice,
+        payload={"Date": "2026-11-15", "Amount": "10.00", "Account": {"Code": "090"}},
+        total=invoice.total,
+        currency="GBP",
+    )
+    queued: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        tasks.push_link, "apply_async", lambda args, countdown=0, **kw: queued.append(args)
+    )
+    # The payment's own push ran first and found nothing it could send yet.
+    assert tasks.push_link.run(link.pk, "payment")["sent"] == 0
+    assert tasks.push_link.run(link.pk, "invoice")["posted"] == 1
+    assert queued == [(link.pk, "payment")]
+    assert PushQueue.objects.get(link=link, kind="payment").queued_at is not None
+    payment.refresh_from_db()
+    assert payment.status == "pending"

@@ -19,7 +19,7 @@ from mappings.resolve import Target
 from mappings.services import MappingInput
 from sandbox.xero.models import Account, Organisation
 from tests.conftest import client_for
-from tests.mappings.support import UK, seller_link
+from tests.mappings.support import UK, business_link, seller_link
 
 ADS = "seller:fees:advertising"
 SALES = "seller:sales:principal"
@@ -215,6 +215,26 @@ def test_review_shows_an_example_and_finishing_marks_the_wizard(link: Link, owne
     # Reachable later from the connections page.
     connections = client.get(f"/w/{link.customer.code}/connections/").content.decode()
     assert f'href="{base}/mapping/"' in connections
+
+
+def test_with_two_links_the_stepper_leads_to_the_link_still_to_map_or_review(
+    link: Link, owner: User
+) -> None:
+    client = client_for(owner)
+    business = business_link(link)
+    first, second = (f"/w/{link.customer.code}/links/{lk.pk}" for lk in (link, business))
+    steps = {s.key: s for s in wizard_steps(link.customer, "")}
+    assert (steps["mapping"].url, steps["review"].url) == (f"{first}/mapping/", f"{first}/review/")
+
+    services.mapping_save(link, services_input_from_suggestion(link))
+    assert client.post(f"{first}/review/").status_code == 302
+    steps = {s.key: s for s in wizard_steps(link.customer, "")}
+    assert steps["mapping"].url == f"{second}/mapping/" and steps["mapping"].state == "upcoming"
+    assert steps["review"].url == f"{second}/review/" and steps["review"].state == "upcoming"
+    # Where Finish lands, the stepper points at the second link, never back at the first.
+    html = client.get(f"/w/{link.customer.code}/").content.decode()
+    assert f'href="{second}/mapping/"' in html and f'href="{second}/review/"' in html
+    assert f'href="{first}/review/"' not in html
 
 
 def services_input_from_suggestion(link: Link) -> MappingInput:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from mappings.services import mapping_release_held, mapping_store
-from sandbox.xero.models import Currency, Invoice, Organisation
+from mappings.models import ChartCache
+from mappings.services import chart_refresh, mapping_release_held, mapping_store
+from sandbox.xero.models import Account, Currency, Invoice, Organisation
 from settlements import services
 from settlements.models import Settlement, SettlementDocument, SettlementFile
 from settlements.services import SettlementError
 from sync.models import LedgerEntry
+from tests.engine_support import drain
 from tests.settlements.flow import (
     assert_settlement_in_xero,
     ledger_counts,
@@ -31,6 +34,7 @@ from tests.settlements.flow import (
 from tests.settlements.support import (
     DE,
     UK,
+    UK_GROUPS,
     US,
     account_row,
     mapping,
@@ -196,6 +200,67 @@ def test_a_currency_the_organisation_lacks_is_held_until_enabled(sandbox_url: st
     held.refresh_from_db()
     assert held.state == Settlement.State.BUILT
     assert_settlement_in_xero(link, held)
+
+
+@pytest.mark.parametrize("chart", ["as-read", "read-again"])
+def test_a_document_stopped_by_an_archived_account_posts_after_the_remap(
+    sandbox_url: str, chart: str
+) -> None:
+    """Xero refuses the invoice (the hub's copy of the chart still shows the account), or the
+    push holds it (the copy was read again): either way the remap alone posts it."""
+    link = seller_link(sandbox_url)
+    retry(lambda: chart_refresh(link.xero_tenant))  # the mapping page read it: 200 active
+    Account.objects.filter(org__tenant_id=link.xero_tenant.tenant_id, code="200").update(
+        status="ARCHIVED"
+    )
+    if chart == "read-again":
+        ChartCache.objects.filter(tenant=link.xero_tenant).update(
+            refreshed_at=ChartCache.objects.get(tenant=link.xero_tenant).refreshed_at
+            - timedelta(hours=1)
+        )
+    upload(link, settlements_of(UK)[0])
+    retry(lambda: services.settlements_build_due(link))
+    drain(link, "invoice")  # its payment waits for it
+    invoice = LedgerEntry.objects.get(link=link, kind="invoice")
+    if chart == "as-read":
+        assert invoice.status == "failed"
+        assert "Account code '200' has been archived" in invoice.last_error
+    else:
+        assert invoice.status == "held"
+        assert invoice.held_reason.startswith("Remap needed: Account 200 'Sales' was archived")
+    assert not xero_documents(link).exists()
+
+    sales = {group: ("260", "OUTPUT2") for group in ("Sales", "Refunds", "Promotions")}
+    mapping_store(link, mapping({**UK_GROUPS, **sales}))
+    retry(lambda: mapping_release_held(link))  # what saving the mapping page does
+    post_everything(link)
+    settlement = Settlement.objects.get(link=link)
+    (document,) = assert_settlement_in_xero(link, settlement)
+    codes = {line["AccountCode"] for line in document.data["LineItems"]}
+    assert "260" in codes and "200" not in codes
+    assert LedgerEntry.objects.get(link=link, kind="invoice").status == "posted"
+
+
+@pytest.mark.parametrize("remove", ["disconnect", "uninstall"])
+def test_a_link_with_settlements_can_be_disconnected_or_uninstalled(
+    sandbox_url: str, remove: str
+) -> None:
+    from connectors.services import customer_uninstall
+    from hub.models import Customer
+
+    link = seller_link(sandbox_url)
+    upload(link, settlements_of(UK)[0])
+    post_everything(link)
+    assert Settlement.objects.filter(link=link).exists()
+    if remove == "disconnect":
+        link.seller_account.delete()  # what the connections page's Disconnect does
+        assert Customer.objects.filter(pk=link.customer_id).exists()
+    else:
+        customer_uninstall(link.customer)
+        assert not Customer.objects.filter(pk=link.customer_id).exists()
+    assert not Settlement.objects.exists() and not SettlementFile.objects.exists()
+    assert not LedgerEntry.objects.exists()
+    assert xero_documents(link).count() == 1, "what was posted stays in Xero"
 
 
 @pytest.mark.parametrize(
