@@ -133,7 +133,7 @@ def _wait_http(port: int) -> None:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading the app
             pass
         time.sleep(0.2)
     raise RuntimeError("the sandbox server did not start; see var/bench/sandbox.log")
