@@ -18,10 +18,11 @@ Both run against the sandbox under gunicorn with real Celery worker processes on
    seam, by operation, and the calls of each push task by document kind (``push … kind=…
    calls=…``, creates and any look-ups). Target: the invoice and payment pushes (every
    payment: orders', refunds', the fees document's) ≤ 45 per 1,000 invoiced orders; credit
-   notes, the settlements' own documents, chart and Items reads and attachments are reported
-   apart. The orders are read in one pull (a catch-up over the whole period), so invoices go
-   out 50 a call; a small seller's hourly pulls send fewer per call. Orders shipped since the
-   last settlement closed are invoiced but not paid yet: they count, with no payment.
+   notes, their allocations to invoices (Xero takes one per call), the settlements' own
+   documents, chart and Items reads and attachments are reported apart. The orders are read
+   in one pull (a catch-up over the whole period), so invoices go out 50 a call; a small
+   seller's hourly pulls send fewer per call. Orders shipped since the last settlement closed
+   are invoiced but not paid yet: they count, with no payment.
 2. 10,000-order backfill. A seller of ``BENCH_BACKFILL_ORDERS`` orders (UK and DE) is stored
    by the sandbox's generator; the hub reads them through its real backfill (an orders report
    per marketplace and 30 days, at x60: the Amazon side is not what is measured) and builds one
@@ -230,6 +231,7 @@ def flow_counts(link: Any) -> dict[str, int]:
         "order_payments": posted.filter(kind="payment", part__endswith=":paid").count(),
         "credit_notes": posted.filter(kind="credit_note").count(),
         "refund_payments": posted.filter(kind="payment", part__contains=":refund:").count(),
+        "allocations": posted.filter(kind="allocation").count(),
         "own_documents": own.filter(entry__status=EntryStatus.POSTED).count(),
         "own_payments": own.filter(payment_entry__status=EntryStatus.POSTED).count(),
         "settlements": Settlement.objects.filter(link=link, state=Settlement.State.BUILT).count(),
@@ -320,11 +322,11 @@ def per_order_rows(flow: dict[str, Any]) -> list[Row]:
         ),
         Row(
             "orders",
-            "documents: order payments / refunds (credit notes, payments) / settlement "
-            "documents (payments)",
+            "documents: order payments / refunds (credit notes: allocated, refund payments) "
+            "/ settlement documents (payments)",
             f"{counts['order_payments']:,} / {counts['credit_notes']} "
-            f"({counts['refund_payments']}) / {counts['own_documents']} "
-            f"({counts['own_payments']})",
+            f"({counts['allocations']}, {counts['refund_payments']}) / "
+            f"{counts['own_documents']} ({counts['own_payments']})",
         ),
         Row(
             "orders",
@@ -340,10 +342,10 @@ def per_order_rows(flow: dict[str, Any]) -> list[Row]:
         ),
         Row(
             "orders",
-            "  apart, per 1,000 orders: credit notes / settlement bills / attachments / "
-            "other calls (chart, Items reads)",
-            f"{per(calls('credit_note')):.1f} / {per(calls('bill')):.1f} / "
-            f"{per(attachments):.1f} / {per(others):.1f}",
+            "  apart, per 1,000 orders: credit notes / allocations (one a call) / settlement "
+            "bills / attachments / other calls (chart, Items reads)",
+            f"{per(calls('credit_note')):.1f} / {per(calls('allocation')):.1f} / "
+            f"{per(calls('bill')):.1f} / {per(attachments):.1f} / {per(others):.1f}",
         ),
         Row("orders", "  every Xero call per 1,000 orders (seam log)", f"{per(total):.1f}"),
         Row("orders", "  push calls by kind: documents sent, batches of 50", batches),

@@ -8,8 +8,11 @@ What other parts call:
   is kept on the order with its reason and shown on the orders page.
 - ``settlement_per_order``: registered with the settlements as their builder when the link
   accounts per order. The settlement's rows that belong to orders (what buyers paid, what they
-  got back) become a payment of each order's invoice and a credit note (with its refund
-  payment) per refund, all from the clearing account on the deposit date; every other row
+  got back) become a payment of each order's invoice and a credit note per refund. A refund of
+  an order the same settlement pays is allocated to its invoice (the payment is then the net
+  amount); any other refund (its invoice was paid before, and Xero cannot allocate to a paid
+  invoice) is refunded by a payment. Payments are from the clearing account on the deposit
+  date; every other row
   (Amazon's fees, withheld tax, reserves, …) goes through the settlement summary transform into
   one bill (or invoice) paid the same way. Together the payments equal the deposit, so the
   clearing account nets to it exactly. A settlement that mentions an order the hub has not read
@@ -383,6 +386,47 @@ def _rest_key(row: Any) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True)
+class _Document:
+    """One document a per-order settlement puts in the ledger; parent and target are keys
+    ("invoice:<order id>", "credit_note:<part>") of documents it needs posted first."""
+
+    kind: str
+    amazon_id: str
+    part: str
+    payload: dict[str, Any]
+    total: Decimal
+    number: str = ""
+    reference: str = ""
+    parent: str = ""
+    target: str = ""
+
+
+def _invoice_settled(link: Link, oid: str, sid: str) -> Decimal:
+    """What other settlements already paid or credited on the order's invoice."""
+    live = LedgerEntry.objects.filter(link=link, amazon_id=oid).exclude(status=EntryStatus.VOIDED)
+    paid = (
+        live.filter(kind="payment")
+        .exclude(part=f"{sid}:paid")
+        .exclude(part__contains=":refund:")
+        .aggregate(s=Sum("total"))["s"]
+    )
+    credited = (
+        live.filter(kind="allocation")
+        .exclude(part__startswith=f"{sid}:")
+        .aggregate(s=Sum("total"))["s"]
+    )
+    return (paid or Decimal("0.00")) + (credited or Decimal("0.00"))
+
+
+def _refunded_by_payment(link: Link, oid: str, parts: list[str]) -> bool:
+    """These refunds went out as payments before (a settlement built before allocations, or
+    posted then): they stay so, since Xero cannot also allocate them to a paid invoice."""
+    rows = LedgerEntry.objects.filter(link=link, amazon_id=oid, part__in=parts)
+    sent = rows.filter(kind="payment", status__in=[EntryStatus.POSTED, EntryStatus.SENDING])
+    return sent.exists() and not rows.filter(kind="allocation").exists()
+
+
 def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent: bool) -> Any:
     """Build a settlement of a per-order link (see the module docstring); None: not per order."""
     from settlements import services as settling
@@ -391,7 +435,15 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
 
     link = settlement.link
     options = OrderSettings.objects.filter(link=link).first()
-    if options is None or not options.per_order:
+    if options is None:
+        return None
+    # Switched back to summaries: orders invoiced while per order was on still get their
+    # payments here (a summary would count their sales a second time); the rest is a summary.
+    switched_back = not options.per_order
+    if (
+        switched_back
+        and not AmazonOrder.objects.filter(link=link, invoice_entry__isnull=False).exists()
+    ):
         return None
     since = options.per_order_since
     if since is not None and settlement.end <= since:
@@ -417,15 +469,18 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
         order = known.get(oid)
         if order is None:
             first = min(r.posted_date for r in charge_rows if r.order_id == oid)
-            if since is not None and first < since.date().isoformat():
-                continue  # sold before per-order accounting: stays in the summary lines
+            if switched_back or (since is not None and first < since.date().isoformat()):
+                continue  # sold outside per-order accounting: stays in the summary lines
             unread.append(oid)
         elif since is not None and order.purchase_date < since:
             continue
         elif order.invoice_entry is None:
-            uninvoiced.append(oid)
+            if not switched_back:
+                uninvoiced.append(oid)
         else:
             mine.add(oid)
+    if switched_back and not mine:
+        return None
     if unread or uninvoiced:
         return _wait_for_orders(settlement, unread, uninvoiced)
 
@@ -449,48 +504,9 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
         rest_rows[_rest_key(row)] += 1
 
     held: list[str] = []
-    documents: list[tuple[str, str, str, dict[str, Any], Decimal, str, str, str]] = []
-    # (kind, amazon_id, part, payload, total, lookup_number, lookup_reference, parent key)
-    paid_total = Decimal("0.00")
-    for oid in sorted(sales):
-        order = known[oid]
-        invoice = order.invoice_entry
-        assert invoice is not None
-        amount = sales[oid]
-        already = LedgerEntry.objects.filter(link=link, kind="payment", amazon_id=oid).exclude(
-            part=f"{sid}:paid"
-        ).exclude(status=EntryStatus.VOIDED).exclude(part__contains=":refund:").aggregate(
-            s=Sum("total")
-        )["s"] or Decimal("0.00")
-        due = invoice.total - already
-        pay = min(amount, due)
-        if pay != amount:
-            # Amazon settled more (or less) than the invoice still owes: the rest posts with the
-            # settlement's other lines, and the order says why.
-            extra = amount - pay
-            key = (deposit_day.isoformat(), "Order", "ItemPrice", "Principal", order.sales_channel)
-            rest[key] += extra
-            rest_rows[key] += 1
-            AmazonOrder.objects.filter(pk=order.pk).update(
-                check_note=(
-                    f"Settlement {sid} paid {transform._money(amount)} for this order; its "
-                    f"invoice still owed {transform._money(due)}. The difference posted with "
-                    "the settlement's other lines."
-                )
-            )
-        if pay > 0:
-            reference = f"Amazon settlement {sid} order {oid}"
-            payload = transform.payment(
-                amount=pay,
-                day=deposit_day,
-                clearing_account=mapping.clearing_account,
-                reference=reference,
-            )
-            documents.append(
-                ("payment", oid, f"{sid}:paid", payload, pay, "", reference, f"invoice:{oid}")
-            )
-            paid_total += pay
-    refunded_total = Decimal("0.00")
+    documents: list[_Document] = []
+    # Refunds first: an order its settlement also pays has them allocated to its invoice.
+    notes: dict[str, list[tuple[str, Decimal, str]]] = defaultdict(list)  # oid: (part, total, ref)
     for (oid, adjustment), found in sorted(refunds.items()):
         order = known[oid]
         invoice = order.invoice_entry
@@ -520,18 +536,97 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
         note = transform.refund_credit_note(refund, mapping, chart, contact=contact)
         held.extend(note.held_reasons)
         categories_seen(link, note.categories)
-        documents.append(("credit_note", oid, part, note.payload, note.total, note.number, "", ""))
-        reference = f"Amazon settlement {sid} refund {oid} {refund.part}"
+        documents.append(_Document("credit_note", oid, part, note.payload, note.total, note.number))
+        notes[oid].append((part, note.total, refund.part))
+
+    def clearing_payment(
+        oid: str, part: str, amount: Decimal, reference: str, parent: str
+    ) -> _Document:
+        """A payment of a document (``parent``) from the clearing account on the deposit day."""
         payload = transform.payment(
-            amount=note.total,
+            amount=amount,
             day=deposit_day,
             clearing_account=mapping.clearing_account,
             reference=reference,
         )
-        documents.append(
-            ("payment", oid, part, payload, note.total, "", reference, f"credit_note:{part}")
-        )
-        refunded_total += note.total
+        return _Document("payment", oid, part, payload, amount, reference=reference, parent=parent)
+
+    paid_total = Decimal("0.00")
+    allocated: dict[str, Decimal] = {}  # credit note part: amount allocated to its invoice
+    for oid in sorted(sales):
+        order = known[oid]
+        invoice = order.invoice_entry
+        assert invoice is not None
+        amount = sales[oid]
+        due = invoice.total - _invoice_settled(link, oid, sid)
+        # Xero allocates only to an invoice that still owes, in its currency; a refund of an
+        # order this settlement does not pay is refunded by a payment below.
+        credit = sum((total for _, total, _ in notes.get(oid, [])), Decimal("0.00"))
+        allocate = Decimal("0.00")
+        if (
+            credit
+            and invoice.currency in ("", settlement.currency)
+            and not _refunded_by_payment(link, oid, [p for p, _, _ in notes[oid]])
+        ):
+            allocate = max(min(credit, due, amount), Decimal("0.00"))
+        net = amount - allocate
+        pay = max(min(net, due - allocate), Decimal("0.00"))
+        if pay != net:
+            # Amazon settled more (or less) than the invoice still owes: the rest posts with the
+            # settlement's other lines, and the order says why.
+            extra = net - pay
+            key = (deposit_day.isoformat(), "Order", "ItemPrice", "Principal", order.sales_channel)
+            rest[key] += extra
+            rest_rows[key] += 1
+            AmazonOrder.objects.filter(pk=order.pk).update(
+                check_note=(
+                    f"Settlement {sid} paid {transform._money(amount)} for this order; its "
+                    f"invoice still owed {transform._money(due)}. The difference posted with "
+                    "the settlement's other lines."
+                )
+            )
+        if pay > 0:
+            documents.append(
+                clearing_payment(
+                    oid,
+                    f"{sid}:paid",
+                    pay,
+                    f"Amazon settlement {sid} order {oid}",
+                    f"invoice:{oid}",
+                )
+            )
+            paid_total += pay
+        for part, total, _ in notes.get(oid, []):
+            share = min(total, allocate)
+            if share > 0:
+                allocated[part] = share
+                allocate -= share
+
+    refunded_total = allocated_total = Decimal("0.00")
+    for oid, made in sorted(notes.items()):
+        for part, total, refund_part in made:
+            share = allocated.get(part, Decimal("0.00"))
+            if share > 0:
+                documents.append(
+                    _Document(
+                        "allocation",
+                        oid,
+                        part,
+                        transform.allocation(amount=share, day=deposit_day),
+                        share,
+                        parent=f"credit_note:{part}",
+                        target=f"invoice:{oid}",
+                    )
+                )
+                allocated_total += share
+            if total - share <= 0:
+                continue
+            # What no invoice of this settlement can take: refunded from the clearing account.
+            reference = f"Amazon settlement {sid} refund {oid} {refund_part}"
+            documents.append(
+                clearing_payment(oid, part, total - share, reference, f"credit_note:{part}")
+            )
+            refunded_total += total - share
 
     rest_input = SettlementInput(
         settlement_id=sid,
@@ -579,14 +674,17 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
         clearing = paid_total - refunded_total + rest_paid
         if clearing != settlement.total_amount:
             raise transform.TotalsMismatch(
-                f"settlement {sid}: order payments {paid_total}, refunds {refunded_total}, other "
-                f"lines {rest_paid} do not add up to the deposit {settlement.total_amount}"
+                f"settlement {sid}: order payments {paid_total}, refund payments "
+                f"{refunded_total}, other lines {rest_paid} do not add up to the deposit "
+                f"{settlement.total_amount}"
             )
+    credit_notes = [d for d in documents if d.kind == "credit_note"]
     summary = (
         f"Per order: {len(sales)} order payment(s) of {transform._money(paid_total)}, "
-        f"{len([d for d in documents if d[0] == 'credit_note'])} refund(s) of "
-        f"{transform._money(refunded_total)} {settlement.currency}; Amazon's fees and other "
-        "lines are on the settlement's own document."
+        f"{len(credit_notes)} refund(s) of "
+        f"{transform._money(sum((d.total for d in credit_notes), Decimal('0.00')))} "
+        f"{settlement.currency} ({transform._money(allocated_total)} allocated to the orders' "
+        "invoices); Amazon's fees and other lines are on the settlement's own document."
     )
     plan = replace(
         plan,
@@ -602,27 +700,42 @@ def settlement_per_order(settlement: Any, *, chart: Chart, run: Run | None, sent
             invoice_entry = known[oid].invoice_entry
             if invoice_entry is not None:
                 parents[f"invoice:{oid}"] = invoice_entry
-        for kind, amazon_id, part, payload, total, number, reference, parent in documents:
+        # Order rows of an earlier build that this one no longer makes (a refund payment that
+        # is now an allocation, say): removed while they were never sent.
+        wanted = {(d.kind, d.amazon_id, d.part) for d in documents}
+        stale = [
+            e.pk
+            for e in LedgerEntry.objects.filter(
+                link=link,
+                kind__in=("payment", "credit_note", "allocation"),
+                part__startswith=f"{sid}:",
+                status__in=UNSENT,
+            ).exclude(amazon_id=sid)
+            if (e.kind, e.amazon_id, e.part) not in wanted
+        ]
+        LedgerEntry.objects.filter(pk__in=stale).delete()
+        for doc in documents:
             upserted = ledger_upsert(
                 link=link,
-                kind=kind,
-                amazon_id=amazon_id,
-                part=part,
-                payload=payload,
-                total=total,
+                kind=doc.kind,
+                amazon_id=doc.amazon_id,
+                part=doc.part,
+                payload=doc.payload,
+                total=doc.total,
                 currency=settlement.currency,
-                lookup_number=number,
-                lookup_reference=reference,
-                parent=parents.get(parent) if parent else None,
+                lookup_number=doc.number,
+                lookup_reference=doc.reference,
+                parent=parents.get(doc.parent) if doc.parent else None,
+                target=parents.get(doc.target) if doc.target else None,
                 held_reason=held_reason,
                 run=run,
             )
-            if kind == "credit_note":
-                parents[f"credit_note:{part}"] = upserted.entry
+            if doc.kind == "credit_note":
+                parents[f"credit_note:{doc.part}"] = upserted.entry
             built.created += upserted.created
             built.skipped += upserted.skipped
     if built.state != Settlement.State.HELD:
-        for kind in ("invoice", "bill", "credit_note", "payment"):
+        for kind in ("invoice", "bill", "credit_note", "payment", "allocation"):
             push_enqueue(link_id=link.pk, kind=kind)
     return built
 

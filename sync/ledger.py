@@ -8,6 +8,8 @@ when its payload is now complete.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -55,13 +57,15 @@ def ledger_upsert(
     lookup_number: str = "",
     lookup_reference: str = "",
     parent: LedgerEntry | None = None,
+    target: LedgerEntry | None = None,
     held_reason: str = "",
     run: Run | None = None,
 ) -> Upserted:
     """Create or refresh the row for one outbound document.
 
     ``held_reason`` non-empty: the row waits (status held) until the cause is fixed, e.g. a
-    payment method that is not mapped yet.
+    payment method that is not mapped yet. ``parent`` and ``target`` are documents this one
+    needs posted first (a payment's invoice; an allocation's credit note and invoice).
     """
     status = EntryStatus.HELD if held_reason else EntryStatus.PENDING
     if held_reason:
@@ -73,6 +77,7 @@ def ledger_upsert(
         "lookup_number": lookup_number,
         "lookup_reference": lookup_reference,
         "parent": parent,
+        "target": target,
         "held_reason": held_reason,
         "run": run,
     }
@@ -114,6 +119,26 @@ def entries_retry(entries: list[LedgerEntry] | Any) -> int:
     return LedgerEntry.objects.filter(pk__in=ids, status=EntryStatus.FAILED).update(
         status=EntryStatus.PENDING, claimed_at=None
     )
+
+
+REBUILT = " Rebuilt with your new mapping: press Retry to send it."
+
+
+@contextmanager
+def refused_kept(entry_ids: Iterable[int]) -> Iterator[None]:
+    """Rebuild inside: a row Xero refused takes the new payload but stays failed, marked, until
+    the user presses Retry (a dead letter moves only when the user says so)."""
+    with transaction.atomic():
+        refused = dict(
+            LedgerEntry.objects.filter(
+                pk__in=list(entry_ids), status=EntryStatus.FAILED
+            ).values_list("pk", "last_error")
+        )
+        yield
+        for pk, error in refused.items():
+            LedgerEntry.objects.filter(pk=pk, status=EntryStatus.PENDING).update(
+                status=EntryStatus.FAILED, last_error=f"{error.removesuffix(REBUILT)}{REBUILT}"
+            )
 
 
 def link_retry_failed(link: Link, *, kind: str | None = None) -> int:

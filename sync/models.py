@@ -27,6 +27,8 @@ class DocumentKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     BANK_TRANSACTION = "bank_transaction", "Bank transaction"
     MANUAL_JOURNAL = "manual_journal", "Manual journal"
+    # Part of a credit note applied to an invoice: parent = the credit note, target = the invoice.
+    ALLOCATION = "allocation", "Credit note allocation"
 
 
 class EntryStatus(models.TextChoices):
@@ -90,8 +92,20 @@ class Run(models.Model):
         return f"{self.get_kind_display()} for {self.link} ({self.status})"
 
     @property
+    def label(self) -> str:
+        """What the progress bar says (the live script shows the same, from run_progress)."""
+        if self.kind == RunKind.ORDERS:
+            return f"{self.progress}% · {self.pulled} orders read ({self.status})"
+        return (
+            f"{self.progress}% · {self.posted} posted, {self.skipped} already posted, "
+            f"{self.held} held, {self.failed} failed of {self.total} ({self.status})"
+        )
+
+    @property
     def progress(self) -> int:
         """Percent of this run's documents that reached a final state."""
+        if self.kind == RunKind.ORDERS:  # it reads orders; their invoices post on their own
+            return 100 if self.status == RunStatus.DONE else 0
         if not self.total:
             return 100 if self.status == RunStatus.DONE else 0
         done = self.posted + self.failed + self.held + self.skipped
@@ -113,6 +127,10 @@ class LedgerEntry(models.Model):
     lookup_reference = models.CharField(max_length=255, blank=True)
     parent = models.ForeignKey(
         "self", models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    # A second document this one needs posted first: the invoice an allocation applies to.
+    target = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="targeted_by"
     )
     currency = models.CharField(max_length=3, blank=True)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))

@@ -4,6 +4,10 @@ Exactly once: a row is claimed by a conditional UPDATE (pending → sending), so
 send it both; an Idempotency-Key derived from the batch makes a fast retry a replay; and an
 outcome that is uncertain (timeout, reset after sending, a worker killed mid-call) is resolved by
 looking the document up in Xero by its number or reference before anything is sent again.
+
+Credit note allocations have no batch endpoint (PUT /CreditNotes/{id}/Allocations names one
+credit note): they are sent one per call, each with an Idempotency-Key of its own, and an
+uncertain one is looked up among its credit note's allocations.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +33,9 @@ from sync.models import Attempt, EntryStatus, LedgerEntry
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50
+# Kinds Xero creates one per call (the path names the parent), and how many a push takes.
+ONE_PER_CALL = frozenset({"allocation"})
+ONE_PER_CALL_STEP = 10
 
 # Checks run on claimed rows before they are sent: entry id -> why it must wait (held).
 # mappings registers one that holds documents whose account was deleted or archived in Xero
@@ -61,10 +69,7 @@ def entries_precheck(link: Link, entries: list[LedgerEntry]) -> list[LedgerEntry
         _record([entry], "held", message=reasons[entry.id])
     keep = [e for e in entries if e.id not in reasons]
     if keep:
-        key = batch_key(link.pk, keep[0].kind, keep)
-        LedgerEntry.objects.filter(id__in=[e.id for e in keep]).update(batch_key=key)
-        for entry in keep:
-            entry.batch_key = key
+        keys_assign(link.pk, keep[0].kind, keep)
     return keep
 
 
@@ -100,14 +105,25 @@ def batch_key(link_id: int, kind: str, entries: list[LedgerEntry]) -> str:
     return f"lb-{kind}-{digest.hexdigest()[:48]}"
 
 
+def keys_assign(link_id: int, kind: str, entries: list[LedgerEntry]) -> None:
+    """One key for the batch; for a kind sent one per call, one key per row (its request)."""
+    groups = [[e] for e in entries] if kind in ONE_PER_CALL else [entries]
+    for group in groups:
+        key = batch_key(link_id, kind, group)
+        LedgerEntry.objects.filter(id__in=[e.id for e in group]).update(batch_key=key)
+        for entry in group:
+            entry.batch_key = key
+
+
 def entries_claim(*, link_id: int, kind: str, limit: int = BATCH_SIZE) -> list[LedgerEntry]:
-    """Take up to ``limit`` pending rows whose parent (if any) is posted."""
+    """Take up to ``limit`` pending rows whose parent and target (if any) are posted."""
     now = timezone.now()
     with transaction.atomic():
         ids = list(
             LedgerEntry.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(link_id=link_id, kind=kind, status=EntryStatus.PENDING)
             .filter(Q(parent__isnull=True) | Q(parent__status=EntryStatus.POSTED))
+            .filter(Q(target__isnull=True) | Q(target__status=EntryStatus.POSTED))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
@@ -119,18 +135,20 @@ def entries_claim(*, link_id: int, kind: str, limit: int = BATCH_SIZE) -> list[L
         entries = list(
             LedgerEntry.objects.filter(
                 id__in=ids, status=EntryStatus.SENDING, claimed_at=now
-            ).select_related("parent")
+            ).select_related("parent", "target")
         )
-        key = batch_key(link_id, kind, entries)
-        LedgerEntry.objects.filter(id__in=[e.id for e in entries]).update(batch_key=key)
-        for entry in entries:
-            entry.batch_key = key
+        keys_assign(link_id, kind, entries)
     return entries
 
 
 def _payload(entry: LedgerEntry) -> dict[str, Any]:
     """The document as sent: a dependent document points at its parent's Xero id."""
     payload = dict(entry.payload)
+    if entry.kind == "allocation":
+        # The credit note is in the path; the body names the invoice it is applied to.
+        assert entry.target is not None and entry.target.xero_id
+        payload["Invoice"] = {"InvoiceID": str(entry.target.xero_id)}
+        return payload
     if entry.parent_id and entry.parent is not None and entry.parent.xero_id:
         parent_ref = {"invoice": "Invoice", "bill": "Invoice", "credit_note": "CreditNote"}.get(
             entry.parent.kind, "Invoice"
@@ -269,7 +287,10 @@ def push_batch(*, link_id: int, kind: str) -> PushOutcome:
         return outcome
     client = XeroAccounting(link.xero_tenant)
     resolve_stale(link=link, kind=kind, client=client, outcome=outcome)
-    entries = entries_claim(link_id=link_id, kind=kind)
+    one_per_call = kind in ONE_PER_CALL
+    entries = entries_claim(
+        link_id=link_id, kind=kind, limit=ONE_PER_CALL_STEP if one_per_call else BATCH_SIZE
+    )
     if not entries:
         outcome.calls = client.calls
         return outcome
@@ -286,7 +307,22 @@ def push_batch(*, link_id: int, kind: str) -> PushOutcome:
         ).exists()
         return outcome
     outcome.sent = len(entries)
-    key = entries[0].batch_key
+    if one_per_call:
+        _send_one_by_one(entries, client=client, outcome=outcome)
+    else:
+        _send_batch(entries, client=client, outcome=outcome)
+    outcome.calls = client.calls
+    if not outcome.more:
+        outcome.more = LedgerEntry.objects.filter(
+            link_id=link_id, kind=kind, status=EntryStatus.PENDING
+        ).exists()
+    return outcome
+
+
+def _send_batch(
+    entries: list[LedgerEntry], *, client: XeroAccounting, outcome: PushOutcome
+) -> None:
+    kind, key = entries[0].kind, entries[0].batch_key
     try:
         elements = client.put_batch(kind, [_payload(e) for e in entries], idempotency_key=key)
     except LimiterBusy as exc:
@@ -315,12 +351,95 @@ def push_batch(*, link_id: int, kind: str) -> PushOutcome:
         posted, failed = settle_elements(entries, elements)
         outcome.posted += posted
         outcome.failed += failed
-    outcome.calls = client.calls
-    if not outcome.more:
-        outcome.more = LedgerEntry.objects.filter(
-            link_id=link_id, kind=kind, status=EntryStatus.PENDING
-        ).exists()
-    return outcome
+
+
+def _send_one_by_one(
+    entries: list[LedgerEntry], *, client: XeroAccounting, outcome: PushOutcome
+) -> None:
+    """Credit note allocations: one call each; a throttle or outage stops the rest (released)."""
+    for index, entry in enumerate(entries):
+        rest = entries[index + 1 :]
+        assert entry.parent is not None and entry.parent.xero_id
+        try:
+            element = client.allocate(
+                str(entry.parent.xero_id), _payload(entry), idempotency_key=entry.batch_key
+            )
+        except LimiterBusy as exc:
+            _release(entries[index:], outcome="throttled", message=exc.message, undo_attempt=True)
+            outcome.wait, outcome.requeued, outcome.more = (
+                exc.decision.wait,
+                len(entries) - index,
+                True,
+            )
+            return
+        except http.Uncertain as exc:
+            _record([entry], "uncertain", message=exc.message)
+            resolve_uncertain([entry], client=client, outcome=outcome)
+            if rest:
+                _release(rest, outcome="throttled", message=exc.message, undo_attempt=True)
+                outcome.requeued += len(rest)
+            outcome.more = True
+            return
+        except http.AuthRejected as exc:
+            _release(
+                entries[index:], outcome="unauthorised", status=exc.status, message=exc.message
+            )
+            outcome.requeued += len(entries) - index
+            outcome.wait = 60.0
+            outcome.notes.append(exc.message)
+            return
+        except http.RetryLater as exc:
+            _release(entries[index:], outcome="retry", status=exc.status, message=exc.message)
+            outcome.wait, outcome.requeued, outcome.more = (
+                exc.decision.wait,
+                len(entries) - index,
+                True,
+            )
+            return
+        except http.Rejected as exc:
+            LedgerEntry.objects.filter(id=entry.id, status=EntryStatus.SENDING).update(
+                status=EntryStatus.FAILED, last_error=exc.message, claimed_at=None
+            )
+            _record([entry], "failed", status=exc.status, message=exc.message)
+            outcome.failed += 1
+            continue
+        has_errors = element.get("HasErrors") or element.get("StatusAttributeString") == "ERROR"
+        if not has_errors and not element.get("AllocationID"):
+            # Created, but the answer did not name it: take its id from the credit note.
+            _record([entry], "uncertain", message="Xero's answer did not carry the AllocationID.")
+            resolve_uncertain([entry], client=client, outcome=outcome)
+            continue
+        posted, failed = settle_elements([entry], [element])
+        outcome.posted += posted
+        outcome.failed += failed
+
+
+def allocation_find(entry: LedgerEntry, *, client: XeroAccounting) -> dict[str, Any] | None:
+    """This row's allocation among its credit note's live allocations in Xero, if made.
+
+    The same invoice and amount, and an AllocationID no other row of the ledger holds.
+    """
+    credit_note, invoice = entry.parent, entry.target
+    if credit_note is None or invoice is None or not credit_note.xero_id or not invoice.xero_id:
+        return None
+    taken = {
+        str(i)
+        for i in LedgerEntry.objects.filter(link_id=entry.link_id, kind=entry.kind)
+        .exclude(pk=entry.pk)
+        .exclude(xero_id__isnull=True)
+        .values_list("xero_id", flat=True)
+    }
+    for allocation in client.allocations_of(str(credit_note.xero_id)):
+        target = (allocation.get("Invoice") or {}).get("InvoiceID")
+        allocation_id = allocation.get("AllocationID")
+        if (
+            allocation_id
+            and str(allocation_id) not in taken
+            and str(target) == str(invoice.xero_id)
+            and Decimal(str(allocation.get("Amount"))) == entry.total
+        ):
+            return allocation
+    return None
 
 
 def resolve_uncertain(
@@ -328,6 +447,9 @@ def resolve_uncertain(
 ) -> None:
     """Look each document up in Xero: found → posted; not found → pending to send again."""
     kind = entries[0].kind
+    if kind in ONE_PER_CALL:
+        _resolve_allocations(entries, client=client, outcome=outcome)
+        return
     by_number = [e for e in entries if e.lookup_number]
     by_reference = [e for e in entries if not e.lookup_number and e.lookup_reference]
     try:
@@ -346,13 +468,26 @@ def resolve_uncertain(
         outcome.notes.append(f"lookup deferred: {exc.message}")
         outcome.wait = max(outcome.wait, exc.decision.wait or 1.0)
         return
+    _settle_lookups(
+        [
+            (
+                entry,
+                found.get(entry.lookup_number)
+                if entry.lookup_number
+                else found_refs.get(entry.lookup_reference),
+            )
+            for entry in entries
+        ],
+        outcome=outcome,
+    )
+
+
+def _settle_lookups(
+    looked_up: list[tuple[LedgerEntry, dict[str, Any] | None]], *, outcome: PushOutcome
+) -> None:
+    """Found in Xero → posted; not found → pending, to be sent again."""
     missing = []
-    for entry in entries:
-        document = (
-            found.get(entry.lookup_number)
-            if entry.lookup_number
-            else found_refs.get(entry.lookup_reference)
-        )
+    for entry, document in looked_up:
         if document is not None:
             if entry_mark_posted(entry, document, outcome="resolved"):
                 outcome.posted += 1
@@ -367,6 +502,24 @@ def resolve_uncertain(
         outcome.requeued += len(missing)
 
 
+def _resolve_allocations(
+    entries: list[LedgerEntry], *, client: XeroAccounting, outcome: PushOutcome
+) -> None:
+    """An allocation is found by reading its credit note's allocations (it has no number)."""
+    looked_up: list[tuple[LedgerEntry, dict[str, Any] | None]] = []
+    for index, entry in enumerate(entries):
+        try:
+            looked_up.append((entry, allocation_find(entry, client=client)))
+        except http.ProviderError as exc:
+            LedgerEntry.objects.filter(
+                id__in=[e.id for e in entries[index:]], status=EntryStatus.SENDING
+            ).update(claimed_at=None)
+            outcome.notes.append(f"lookup deferred: {exc.message}")
+            outcome.wait = max(outcome.wait, exc.decision.wait or 1.0)
+            break
+    _settle_lookups(looked_up, outcome=outcome)
+
+
 def resolve_stale(*, link: Link, kind: str, client: XeroAccounting, outcome: PushOutcome) -> None:
     """Rows whose outcome is unknown are settled by lookup, never resent blindly.
 
@@ -376,6 +529,7 @@ def resolve_stale(*, link: Link, kind: str, client: XeroAccounting, outcome: Pus
     stale = list(
         LedgerEntry.objects.filter(link=link, kind=kind, status=EntryStatus.SENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - stale_after()))
+        .select_related("parent", "target")
         .order_by("id")[:BATCH_SIZE]
     )
     if stale:

@@ -52,11 +52,13 @@ def push_done(*, link_id: int, kind: str) -> None:
 
 def push_dependents(*, link_id: int) -> int:
     """Parents just posted: queue the pushes of the link's documents that waited for them
-    (a settlement's payment), so they do not wait for the dispatcher's next tick."""
+    (a settlement's payment; an allocation, once its invoice is posted too), so they do not
+    wait for the dispatcher's next tick."""
     kinds = (
         LedgerEntry.objects.filter(
             link_id=link_id, status=EntryStatus.PENDING, parent__status=EntryStatus.POSTED
         )
+        .filter(Q(target__isnull=True) | Q(target__status=EntryStatus.POSTED))
         .values_list("kind", flat=True)
         .distinct()
     )

@@ -3,6 +3,8 @@
 Used for a settlement (its invoice or bill and its payment) or a whole run. Each document is
 one call through the limiter; a throttled rollback stops and is resumed by its task with the
 provider's wait. A document Xero refuses to void keeps its posted state and Xero's message.
+Xero refuses to void a credit note that is allocated to an invoice, so allocations are deleted
+(DELETE /CreditNotes/{id}/Allocations/{AllocationID}) with the payments, before any void.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sync.models import Attempt, EntryStatus, LedgerEntry
 # How each kind is taken back: payments and bank transactions are deleted, documents voided.
 UNDO = {
     "payment": "DELETED",
+    "allocation": "DELETED",
     "bank_transaction": "DELETED",
     "invoice": "VOIDED",
     "bill": "VOIDED",
@@ -27,6 +30,7 @@ UNDO = {
 }
 ORDER = {
     "payment": 0,
+    "allocation": 0,
     "credit_note": 1,
     "bank_transaction": 2,
     "manual_journal": 2,
@@ -55,19 +59,8 @@ def rollback_entries(entries: list[LedgerEntry]) -> RollbackOutcome:
     for index, entry in enumerate(todo):
         tenant = entry.link.xero_tenant
         client = clients.setdefault(tenant.pk, XeroAccounting(tenant))
-        endpoint = ENDPOINTS[entry.kind]
-        body: dict[str, Any] = {
-            endpoint.collection: [
-                {endpoint.id_field: str(entry.xero_id), "Status": UNDO[entry.kind]}
-            ]
-        }
         try:
-            client.request(
-                f"update{endpoint.collection}",
-                "POST",
-                f"{endpoint.path}/{entry.xero_id}",
-                json=body,
-            )
+            _undo(client, entry)
         except http.RetryLater as exc:  # throttled, 5xx or lost answer: resume later
             outcome.remaining = len(todo) - index
             outcome.wait = max(exc.decision.wait, 1.0)
@@ -90,3 +83,18 @@ def rollback_entries(entries: list[LedgerEntry]) -> RollbackOutcome:
         Attempt.objects.create(entry=entry, batch_key="rollback", outcome="voided", http_status=200)
         outcome.voided += 1
     return outcome
+
+
+def _undo(client: XeroAccounting, entry: LedgerEntry) -> None:
+    if entry.kind == "allocation":
+        credit_note = entry.parent
+        assert credit_note is not None and credit_note.xero_id
+        client.allocation_delete(str(credit_note.xero_id), str(entry.xero_id))
+        return
+    endpoint = ENDPOINTS[entry.kind]
+    body: dict[str, Any] = {
+        endpoint.collection: [{endpoint.id_field: str(entry.xero_id), "Status": UNDO[entry.kind]}]
+    }
+    client.request(
+        f"update{endpoint.collection}", "POST", f"{endpoint.path}/{entry.xero_id}", json=body
+    )

@@ -42,6 +42,8 @@ ENDPOINTS = {
     "manual_journal": Endpoint(
         "/ManualJournals", "ManualJournals", "ManualJournalID", None, "Narration"
     ),
+    # Under its credit note: /CreditNotes/{CreditNoteID}/Allocations, one per call.
+    "allocation": Endpoint("/CreditNotes", "Allocations", "AllocationID", None, None),
 }
 GONE = {"VOIDED", "DELETED"}
 
@@ -139,6 +141,54 @@ class XeroAccounting:
                 if key in chunk:
                     found[key] = document
         return found
+
+    def allocate(
+        self, credit_note_id: str, allocation: dict[str, Any], *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Apply part of a credit note to an invoice; returns Xero's element for it.
+
+        Reference: https://developer.xero.com/documentation/api/accounting/creditnotes
+        (PUT /CreditNotes/{CreditNoteID}/Allocations, createCreditNoteAllocation).
+        """
+        response = self.request(
+            "createCreditNoteAllocation",
+            "PUT",
+            f"/CreditNotes/{credit_note_id}/Allocations",
+            params={"summarizeErrors": "false"},
+            headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+            json={"Allocations": [allocation]},
+        )
+        elements: list[dict[str, Any]] = response.json().get("Allocations") or []
+        if len(elements) != 1:
+            raise http.Uncertain(
+                provider="xero",
+                operation="createCreditNoteAllocation",
+                message=f"Xero answered {len(elements)} allocations for one",
+                decision=http.RetryDecision(True, "element count mismatch", 0),
+            )
+        return elements[0]
+
+    def allocations_of(self, credit_note_id: str) -> list[dict[str, Any]]:
+        """The credit note's live allocations, as GET /CreditNotes/{CreditNoteID} lists them."""
+        body = self.get(f"/CreditNotes/{credit_note_id}", "getCreditNote")
+        notes = body.get("CreditNotes") or []
+        found = notes[0].get("Allocations") or [] if notes else []
+        return [a for a in found if not a.get("IsDeleted")]
+
+    def allocation_delete(self, credit_note_id: str, allocation_id: str) -> dict[str, Any]:
+        """Take an allocation back before its credit note can be voided.
+
+        Reference: https://developer.xero.com/documentation/api/accounting/creditnotes
+        (DELETE /CreditNotes/{CreditNoteID}/Allocations/{AllocationID},
+        deleteCreditNoteAllocations: the Allocation comes back with IsDeleted true).
+        """
+        response = self.request(
+            "deleteCreditNoteAllocations",
+            "DELETE",
+            f"/CreditNotes/{credit_note_id}/Allocations/{allocation_id}",
+        )
+        body: dict[str, Any] = response.json()
+        return body
 
     def get(self, path: str, operation: str, **params: str) -> dict[str, Any]:
         body: dict[str, Any] = self.request(operation, "GET", path, params=params).json()

@@ -669,5 +669,10 @@ def payment(*, amount: Decimal, day: date, clearing_account: str, reference: str
     }
 
 
+def allocation(*, amount: Decimal, day: date) -> dict[str, Any]:
+    """Part of a credit note applied to its order's invoice (the push adds the InvoiceID)."""
+    return {"Amount": _money(amount), "Date": day.isoformat()}
+
+
 def lines_total(lines: Sequence[Line]) -> Decimal:
     return sum((ln.amount for ln in lines), ZERO)

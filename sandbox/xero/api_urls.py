@@ -37,6 +37,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         v.credit_note_allocations,
         name="xero-api-credit-note-allocations",
     ),
+    path(
+        f"{P}CreditNotes/<str:credit_note_id>/Allocations/<str:allocation_id>",
+        v.credit_note_allocation_detail,
+        name="xero-api-credit-note-allocation",
+    ),
     path(f"{P}CreditNotes/<str:credit_note_id>", v.credit_note_detail, name="xero-api-credit-note"),
     path(f"{P}Payments", v.payments, name="xero-api-payments"),
     path(f"{P}Payments/<str:payment_id>", v.payment_detail, name="xero-api-payment"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -28,11 +29,19 @@ from sandbox.xero.batch import (
 from sandbox.xero.books import Books
 from sandbox.xero.contacts import Directory, contact_save
 from sandbox.xero.documents import CREDIT_NOTE, INVOICE, Kind, Session, document_save
-from sandbox.xero.gateway import Ctx, endpoint, envelope, not_found, validation_exception
+from sandbox.xero.gateway import (
+    Ctx,
+    endpoint,
+    envelope,
+    not_found,
+    validation_exception,
+    xero_json,
+)
 from sandbox.xero.listing import csv_param, listing
 from sandbox.xero.models import (
     ACCOUNT_CLASS,
     Account,
+    Allocation,
     Attachment,
     BankTransaction,
     Contact,
@@ -45,7 +54,13 @@ from sandbox.xero.models import (
     TaxRate,
     TrackingCategory,
 )
-from sandbox.xero.payments import Payments, allocation_create, payment_create, payment_delete
+from sandbox.xero.payments import (
+    Payments,
+    allocation_create,
+    allocation_delete,
+    payment_create,
+    payment_delete,
+)
 
 SETTINGS = {"read": ("accounting.settings.read",), "write": ("accounting.settings",)}
 CONTACTS = {"read": ("accounting.contacts.read",), "write": ("accounting.contacts",)}
@@ -716,6 +731,34 @@ def credit_note_allocations(ctx: Ctx, credit_note_id: str) -> HttpResponse:
         )
 
     return _batch_or_body_error(run)
+
+
+@endpoint(**INVOICES, methods=("DELETE",))
+def credit_note_allocation_detail(
+    ctx: Ctx, credit_note_id: str, allocation_id: str
+) -> HttpResponse:
+    """deleteCreditNoteAllocations: the Allocation itself (no envelope), IsDeleted true."""
+    allocation = (
+        Allocation.objects.filter(
+            credit_note__org=ctx.org,
+            credit_note__credit_note_id=wire.guid_or_nil(credit_note_id),
+            allocation_id=wire.guid_or_nil(allocation_id),
+        )
+        .select_related("invoice")
+        .first()
+    )
+    if allocation is None:
+        return not_found()
+    try:
+        with transaction.atomic():
+            saved = allocation_delete(allocation)
+    except Invalid as invalid:
+        echo = {"AllocationID": str(allocation.allocation_id)}
+        return validation_exception(
+            [{**echo, "ValidationErrors": [{"Message": m} for m in invalid.errors]}]
+        )
+    ctx.events.extend(saved.events)
+    return xero_json(saved.body)
 
 
 # ---------------------------------------------------------------- payments

@@ -11,7 +11,10 @@ Reference: developer.xero.com/documentation/api/accounting/payments and
   /Payments/{id} with Status DELETED) restores the amount due and AUTHORISED. A reconciled
   payment cannot be deleted ("This payment has been reconciled and cannot be deleted").
 - An allocation moves credit from a credit note to an invoice of the same kind, contact and
-  currency, reducing both documents' amounts due.
+  currency, reducing both documents' amounts due. DELETE
+  /CreditNotes/{CreditNoteID}/Allocations/{AllocationID} (deleteCreditNoteAllocations) takes it
+  back: the Allocation comes back with IsDeleted true, and both documents owe again. A credit
+  note (or invoice) with a live allocation cannot be voided until it is deleted.
 
 Xero does not publish the wording of every refusal; where a message below is marked
 "unverified", the rule is Xero's and the text is the sandbox's.
@@ -408,6 +411,30 @@ def allocation_create(books: Books, credit_note: CreditNote, raw: dict[str, Any]
     )
     document_refresh(invoice, paid_on=when)
     document_refresh(cn, paid_on=when)
+    return Saved(
+        body=render.allocation(allocation),
+        events=[_document_event(invoice), _document_event(cn)],
+    )
+
+
+def allocation_delete(allocation: Allocation) -> Saved:
+    """Take an allocation back (DELETE /CreditNotes/{id}/Allocations/{AllocationID}).
+
+    Both documents owe again: a PAID credit note or invoice returns to AUTHORISED.
+    """
+    # Locked in the order allocation_create locks them: credit note, then invoice.
+    cn = CreditNote.objects.select_for_update().get(pk=allocation.credit_note_id)
+    invoice = Invoice.objects.select_for_update().get(pk=allocation.invoice_id)
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if allocation.is_deleted:
+        raise Invalid(["This allocation has already been deleted."])  # unverified wording
+    if cn.status not in ("AUTHORISED", "PAID") or invoice.status not in ("AUTHORISED", "PAID"):
+        # Unverified wording: a voided or deleted document's allocations are gone with it.
+        raise Invalid(["Allocations can only be deleted from Authorised or Paid documents."])
+    allocation.is_deleted = True
+    allocation.save(update_fields=["is_deleted"])
+    document_refresh(invoice)
+    document_refresh(cn)
     return Saved(
         body=render.allocation(allocation),
         events=[_document_event(invoice), _document_event(cn)],

@@ -120,6 +120,9 @@ class Api:
             timeout=30,
         )
 
+    def delete(self, path: str, *, headers: dict[str, str] | None = None) -> requests.Response:
+        return requests.delete(f"{self.base}/{path}", headers=self._headers(headers), timeout=30)
+
     def put(self, path: str, body: object, **kwargs: Any) -> requests.Response:
         return self.send("PUT", path, body, **kwargs)
 

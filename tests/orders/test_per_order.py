@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from mappings.services import mapping_store
 from orders import pull
-from orders.models import AmazonOrder, OrderSettings
-from orders.services import orders_build
+from orders.models import AccountingMode, AmazonOrder, OrderSettings
+from orders.services import mode_save, orders_build
 from sandbox.xero.models import CreditNote, Invoice, Payment
 from settlements import pull as settlement_pull
 from settlements.models import Settlement
@@ -23,7 +23,7 @@ from tests.orders.support import buyer_paid, per_order_link, run_to_end, sandbox
 from tests.sandbox.amazon_support import EU_SELLER, NA_SELLER
 from tests.settlements.support import mapping, us_mapping
 
-KINDS = ("invoice", "bill", "credit_note", "payment")
+KINDS = ("invoice", "bill", "credit_note", "payment", "allocation")
 
 
 def _settlements_pulled(link) -> None:
@@ -183,8 +183,16 @@ def test_us_orders_carry_facilitator_tax_that_nets_to_zero(sandbox_url: str) -> 
     assert settled
     for settlement in settled:
         sid = settlement.settlement_id
+        # The settlement's orders: paid by it, or (a refund as large as the sale) paid by their
+        # refund's allocation alone.
         paid = LedgerEntry.objects.filter(link=link, kind="payment", part=f"{sid}:paid")
-        orders = list(paid.values_list("amazon_id", flat=True))
+        allocated = LedgerEntry.objects.filter(
+            link=link, kind="allocation", part__startswith=f"{sid}:refund:"
+        )
+        orders = sorted(
+            set(paid.values_list("amazon_id", flat=True))
+            | set(allocated.values_list("amazon_id", flat=True))
+        )
         invoices = _xero(link, Invoice).filter(type="ACCREC", reference__in=orders)
         collected = sum((on_facilitator(i) for i in invoices), Decimal("0.00"))
         refunded = sum(
@@ -205,3 +213,54 @@ def test_us_orders_carry_facilitator_tax_that_nets_to_zero(sandbox_url: str) -> 
         )
         assert collected > 0
         assert collected - refunded + withheld == 0, sid
+
+
+def test_switched_back_to_summaries_orders_already_invoiced_are_paid_not_counted_twice(
+    sandbox_url: str,
+) -> None:
+    link = per_order_link(sandbox_url, seller=EU_SELLER, orders=160)
+    mapping_store(link, mapping())
+    since = timezone.now() - timedelta(days=45)
+    OrderSettings.objects.filter(link=link).update(per_order_since=since)
+    run = run_to_end(pull.orders_pull_start(link))
+    assert run.status == "done", run.error
+    # The latest orders were not read yet when the user switched back to summaries.
+    late = AmazonOrder.objects.filter(
+        link=link, purchase_date__gte=timezone.now() - timedelta(days=10)
+    )
+    assert late.exists()
+    LedgerEntry.objects.filter(
+        link=link, kind="invoice", amazon_id__in=late.values("amazon_order_id")
+    ).delete()
+    late.delete()
+    _push_all(link)
+    invoiced = set(
+        AmazonOrder.objects.filter(link=link, invoice_entry__status="posted").values_list(
+            "amazon_order_id", flat=True
+        )
+    )
+    assert invoiced
+    mode_save(link, mode=AccountingMode.SUMMARY)
+
+    _settlements_pulled(link)
+    _push_all(link)
+    assert not Settlement.objects.filter(link=link, held_reason__startswith="Waiting for its")
+    built = [
+        s
+        for s in Settlement.objects.filter(link=link, end__gt=since, state="built")
+        if s.deposit_date is not None
+    ]
+    assert built
+    for settlement in built:
+        # Each order invoiced per order is paid; everything else is on the settlement's own
+        # document; together they move the clearing account by exactly the deposit.
+        assert _clearing(link, settlement) == settlement.total_amount, settlement.settlement_id
+    paid = set(
+        LedgerEntry.objects.filter(link=link, kind="payment", part__endswith=":paid").values_list(
+            "amazon_id", flat=True
+        )
+    )
+    assert paid and paid <= invoiced
+    invoices = {i.reference: i for i in _xero(link, Invoice).filter(type="ACCREC")}
+    for oid in paid:
+        assert invoices[oid].status == "PAID", oid

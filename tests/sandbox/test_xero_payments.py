@@ -288,6 +288,109 @@ def test_credit_note_allocation_reduces_both_documents(api: Api) -> None:
     ]
 
 
+def test_an_allocation_is_deleted_before_its_credit_note_can_be_voided(
+    api: Api, sandbox_url: str
+) -> None:
+    inv = make_invoice(api, "40.00")
+    created = api.put(
+        "CreditNotes",
+        {
+            "CreditNotes": [
+                {
+                    "Type": "ACCRECCREDIT",
+                    "Contact": {"Name": "Amazon UK"},
+                    "Date": "2026-03-05",
+                    "Status": "AUTHORISED",
+                    "LineItems": [
+                        {
+                            "Description": "Refund",
+                            "Quantity": 1,
+                            "UnitAmount": 10,
+                            "AccountCode": "200",
+                            "TaxType": "NONE",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    cn = created.json()["CreditNotes"][0]
+    allocated = api.put(
+        f"CreditNotes/{cn['CreditNoteID']}/Allocations",
+        {
+            "Allocations": [
+                {"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 10, "Date": "2026-03-06"}
+            ]
+        },
+    )
+    assert allocated.status_code == 200, allocated.text
+    allocation_id = allocated.json()["Allocations"][0]["AllocationID"]
+    credit = api.get(f"CreditNotes/{cn['CreditNoteID']}").json()["CreditNotes"][0]
+    assert credit["Status"] == "PAID" and credit["Allocations"][0]["AllocationID"] == allocation_id
+
+    # Fully allocated (PAID), the credit note cannot be voided.
+    void = api.post(f"CreditNotes/{cn['CreditNoteID']}", {"CreditNotes": [{"Status": "VOIDED"}]})
+    assert void.status_code == 400
+    assert messages(void.json()["Elements"][0]) == ["Invoice not of valid status for modification"]
+
+    deleted = api.delete(f"CreditNotes/{cn['CreditNoteID']}/Allocations/{allocation_id}")
+    assert deleted.status_code == 200, deleted.text
+    validate(deleted, sandbox_url)
+    body = deleted.json()
+    assert (body["AllocationID"], body["IsDeleted"], body["Amount"]) == (allocation_id, True, 10.0)
+    assert body["Invoice"]["InvoiceID"] == inv["InvoiceID"]
+    invoice_after = api.get(f"Invoices/{inv['InvoiceID']}").json()["Invoices"][0]
+    assert (invoice_after["AmountCredited"], invoice_after["AmountDue"]) == (0.00, 40.00)
+    assert invoice_after["CreditNotes"] == []
+    credit = api.get(f"CreditNotes/{cn['CreditNoteID']}").json()["CreditNotes"][0]
+    assert (credit["Status"], credit["RemainingCredit"]) == ("AUTHORISED", 10.00)
+    assert credit["Allocations"] == []
+
+    again = api.delete(f"CreditNotes/{cn['CreditNoteID']}/Allocations/{allocation_id}")
+    assert again.status_code == 400
+    assert messages(again.json()["Elements"][0]) == ["This allocation has already been deleted."]
+    unknown = api.delete(f"CreditNotes/{cn['CreditNoteID']}/Allocations/{inv['InvoiceID']}")
+    assert unknown.status_code == 404
+
+    void = api.post(f"CreditNotes/{cn['CreditNoteID']}", {"CreditNotes": [{"Status": "VOIDED"}]})
+    assert void.status_code == 200, void.text
+    assert void.json()["CreditNotes"][0]["Status"] == "VOIDED"
+
+
+def test_a_partly_allocated_credit_note_is_refused_a_void_with_xeros_words(api: Api) -> None:
+    inv = make_invoice(api, "40.00")
+    cn = api.put(
+        "CreditNotes",
+        {
+            "CreditNotes": [
+                {
+                    "Type": "ACCRECCREDIT",
+                    "Contact": {"Name": "Amazon UK"},
+                    "Status": "AUTHORISED",
+                    "LineItems": [
+                        {
+                            "Description": "Refund",
+                            "Quantity": 1,
+                            "UnitAmount": 10,
+                            "AccountCode": "200",
+                            "TaxType": "NONE",
+                        }
+                    ],
+                }
+            ]
+        },
+    ).json()["CreditNotes"][0]
+    api.put(
+        f"CreditNotes/{cn['CreditNoteID']}/Allocations",
+        {"Allocations": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 4}]},
+    )
+    void = api.post(f"CreditNotes/{cn['CreditNoteID']}", {"CreditNotes": [{"Status": "VOIDED"}]})
+    assert void.status_code == 400
+    assert messages(void.json()["Elements"][0]) == [
+        "This document cannot be edited as it has a payment or credit note allocated to it."
+    ]
+
+
 # ---------------------------------------------------------------- bank transactions
 
 
