@@ -16,7 +16,7 @@ class ModeForm(forms.Form):
     since = forms.DateField(
         label="Per order from",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Orders purchased on or after this day get an invoice each.",
     )
     contact_per_buyer = forms.BooleanField(
@@ -28,8 +28,12 @@ class ModeForm(forms.Form):
 
 
 class BackfillForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     @staticmethod
     def defaults() -> dict[str, date]:

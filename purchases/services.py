@@ -58,7 +58,7 @@ from mappings.transforms.business import (
 from purchases import pull
 from purchases.contact import ContactProblem, supplier_contact_ensure
 from purchases.models import PurchaseSettings, PurchaseTransaction
-from sync.ledger import UNSENT, Upserted, ledger_upsert
+from sync.ledger import UNSENT, Upserted, ledger_upsert, refused_kept
 from sync.models import EntryStatus, LedgerEntry, Run, RunKind, RunStatus
 from sync.queue import push_enqueue
 
@@ -631,7 +631,8 @@ def _count(counts: dict[str, int], result: Upserted) -> None:
 def purchases_rebuild(link: Link) -> int:
     """Re-transform the link's documents that are not sent yet (after a mapping change).
 
-    The mapping page calls this through ``register_rebuilder``; it makes no provider call.
+    The mapping page calls this through ``register_rebuilder``; it makes no provider call. A
+    document Xero refused takes the new accounts and stays failed until the user retries it.
     Returns how many documents it rebuilt.
     """
     if link.business_account_id is None:
@@ -641,8 +642,10 @@ def purchases_rebuild(link: Link) -> int:
     )
     rebuilt = 0
     for start in range(0, len(rows), POST_CHUNK):
-        with transaction.atomic():
-            counts = records_post(link=link, records=rows[start : start + POST_CHUNK], run=None)
+        chunk = rows[start : start + POST_CHUNK]
+        entries = [i for r in chunk for i in (r.entry_id, r.payment_entry_id) if i is not None]
+        with refused_kept(entries):  # what Xero refused waits for the user's Retry
+            counts = records_post(link=link, records=chunk, run=None)
         rebuilt += counts["created"] + counts["updated"]
     return rebuilt
 

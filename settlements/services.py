@@ -69,7 +69,7 @@ from settlements.parser import (
     settlement_parse,
     settlement_rows,
 )
-from sync.ledger import ledger_upsert
+from sync.ledger import ledger_upsert, refused_kept
 from sync.models import EntryStatus, LedgerEntry, Run
 from sync.queue import push_enqueue
 
@@ -564,7 +564,10 @@ def settlements_build_due(link: Link, *, now: datetime | None = None) -> int:
 def settlements_rebuild(link: Link) -> int:
     """The mapping rebuilder: held settlements are built again with the new mapping, and so
     are built ones with a document Xero refused or the push held for a remap (an account
-    archived since): those documents take the new accounts; posted ones stay as they are."""
+    archived since): those documents take the new accounts; posted ones stay as they are.
+
+    A document the push held posts at once. One Xero refused stays failed, rebuilt, until the
+    user presses Retry: a dead letter moves only when the user says so."""
     if link.seller_account_id is None:
         return 0
     rebuilt = settlements_build_due(link)
@@ -579,7 +582,8 @@ def settlements_rebuild(link: Link) -> int:
     if stuck:
         chart = chart_for(link.xero_tenant, max_age=CHART_MAX_AGE).chart
         for settlement in sorted(stuck, key=lambda s: (s.end, s.pk)):
-            settlement_build(settlement, chart=chart)
+            with refused_kept(settlement_entries(settlement).values_list("pk", flat=True)):
+                settlement_build(settlement, chart=chart)
     return rebuilt + len(stuck)
 
 

@@ -9,9 +9,7 @@
         var label = el.querySelector("[data-progress-label]");
         bar.value = run.progress;
         bar.textContent = run.progress + "%";
-        label.textContent = run.progress + "% · " + run.posted + " posted, " + run.skipped +
-          " already posted, " + run.held + " held, " + run.failed + " failed of " + run.total +
-          " (" + run.status + ")";
+        label.textContent = run.label;
         el.dataset.status = run.status;
         if (run.status === "queued" || run.status === "running") {
           setTimeout(function () { refresh(el); }, 1500);

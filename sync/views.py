@@ -134,6 +134,7 @@ def run_progress(request: HttpRequest, code: str, run_id: int) -> JsonResponse:
             "held": run.held,
             "skipped": run.skipped,
             "total": run.total,
+            "label": run.label,
         }
     )
 

@@ -4,8 +4,8 @@ A brand-new user signs up with Xero from the landing page, chooses the organisat
 Seller Central and Amazon Business, imports the last 30 days of each and then maps and reviews
 (the wizard's order: nothing posts before the mapping), and sees the invoices, bills and bank
 transactions in the sandbox's Xero. Then the sales account is archived in Xero: an older range
-of settlements, imported next, fails with Xero's words and the fix; the user remaps and sees
-them posted, rolls a settlement back (voided in Xero, posted again under a new number) and
+of settlements, imported next, fails with Xero's words and the fix; the user remaps, presses Retry
+and sees them posted, rolls a settlement back (voided in Xero, posted again under a new number) and
 finally uninstalls, after which the sandbox's Xero shows the connection gone.
 
 The organisation is the sandbox's US one: its Amazon Business buyer and its Seller Central
@@ -33,7 +33,7 @@ from sandbox.seed import sandbox_seed
 from sandbox.state import sandbox_configure
 from settlements.models import SettlementDocument
 from sync.models import EntryStatus
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.engine_support import settings_env
 from tests.purchases.support import own_queue
 from tests.workers import celery_worker
@@ -102,6 +102,8 @@ def test_a_new_customer_from_sign_up_to_uninstall(
 ) -> None:
     sandbox_seed(site_url=sandbox_url.removesuffix("/sandbox"), orders=30, purchases=12, days=30)
     sandbox_configure(time_scale=SCALE)
+    for old in ARTIFACTS.glob("journey-*.png"):  # the folder shows this run's steps only
+        old.unlink()
     journey = Journey(page, sandbox_url)
     with (
         override_settings(RATE_LIMIT_TIME_SCALE=SCALE),  # the hub's pages call Xero too
@@ -121,7 +123,7 @@ def test_a_new_customer_from_sign_up_to_uninstall(
             code = _archive_the_sales_account(journey)
             older = _import_settlements(journey, days_ago=(60, 31), held=False)
             _see_the_error(journey, code)
-            _remap_and_see_it_posted(journey, code, older)
+            _remap_retry_and_see_it_posted(journey, code, older)
             _roll_back_a_settlement(journey, invoiced)
             _uninstall(journey)
         except Exception:
@@ -418,7 +420,7 @@ def _see_the_error(journey: Journey, code: str) -> None:
     journey.shot("error-on-link-page")
 
 
-def _remap_and_see_it_posted(journey: Journey, code: str, settlements: list[str]) -> None:
+def _remap_retry_and_see_it_posted(journey: Journey, code: str, settlements: list[str]) -> None:
     page = journey.page
     journey.workspace()
     page.get_by_role("link", name="Manage connections").click()
@@ -444,8 +446,17 @@ def _remap_and_see_it_posted(journey: Journey, code: str, settlements: list[str]
     expect(page.get_by_text("Mapping saved.")).to_be_visible()
     expect(status.get_by_text("Ready to post")).to_be_visible()
 
-    # Saving the mapping builds the refused documents again with the new account and posts them.
+    # Saving the mapping built the refused documents again with the new account; they stay
+    # failed until the user retries them.
     journey.link_page(SELLER)
+    rebuilt = page.locator("tr", has_text="Rebuilt with your new mapping: press Retry to send it.")
+    expect(rebuilt.first).to_be_visible()
+    expect(rebuilt.first.get_by_text("Failed", exact=True)).to_be_visible()
+    journey.shot("rebuilt-after-remap")
+    page.get_by_role("button", name="Retry all failed").click()
+    expect(
+        page.get_by_text(re.compile(r"[1-9]\d* failed document\(s\) queued again\."))
+    ).to_be_visible()
     journey.reload_until(lambda: page.get_by_text("Nothing failed or held."))
     journey.shot("posted-after-remap")
     journey.sandbox_xero()

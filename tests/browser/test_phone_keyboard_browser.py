@@ -52,6 +52,7 @@ def _pages(site: str, w: Workspace) -> list[tuple[str, str, list[str]]]:
         ),
         ("settlements-upload", reverse("settlements-upload", kwargs=seller), ["Upload"]),
         ("settlements-import", reverse("settlements-import", kwargs=seller), ["Check this range"]),
+        ("orders", reverse("orders", kwargs=seller), ["Save accounting mode"]),
         (
             "purchases",
             reverse("purchases", kwargs=business),

@@ -8,12 +8,14 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from mappings.resolve import MappingSet
+from mappings.categories_business import business_line_category
+from mappings.resolve import MappingSet, Target
 from mappings.services import mapping_store
 from purchases import pull
 from purchases.models import PurchaseSettings, PurchaseTransaction
 from purchases.services import purchases_rebuild, records_post
 from sandbox.datagen.business import BuyerSpec, generate_buyer
+from sync.ledger import entries_retry
 from sync.models import EntryStatus, LedgerEntry, Run, RunKind
 
 pytestmark = pytest.mark.usefixtures("queue")
@@ -88,3 +90,60 @@ def test_a_remapped_payment_method_replaces_unsent_documents_but_never_a_sent_on
             .count()
             == 1
         )
+
+
+def test_a_document_xero_refused_takes_the_remap_but_waits_for_the_users_retry(
+    offline_link,
+) -> None:
+    rows = _stored(offline_link)
+    keys = {
+        business_line_category(item).key
+        for row in rows
+        for item in row.data.get("transactionLineItems", [])
+    }
+
+    def mapped(account: str) -> MappingSet:
+        return MappingSet(
+            targets={key: Target(account, "NONE") for key in keys},
+            payment_methods={row.method_key: "090" for row in rows},
+            suspense_account="250",
+        )
+
+    mapping_store(offline_link, mapped("648"))
+    records_post(link=offline_link, records=rows, run=None)
+    unsent = LedgerEntry.objects.filter(link=offline_link, status=EntryStatus.PENDING)
+    refused = unsent.filter(kind="bank_transaction").first()
+    assert refused is not None
+    xero_said = (
+        "Account code '648' has been archived, or has been deleted. Each line item must "
+        "reference a valid account."
+    )
+    LedgerEntry.objects.filter(pk=refused.pk).update(
+        status=EntryStatus.FAILED, last_error=xero_said
+    )
+    others = set(unsent.exclude(pk=refused.pk).values_list("pk", flat=True))
+
+    mapping_store(offline_link, mapped("652"))  # the user remaps to an active account
+    assert purchases_rebuild(offline_link) > 0
+    refused.refresh_from_db()
+    assert refused.status == EntryStatus.FAILED
+    assert (
+        refused.last_error == f"{xero_said} Rebuilt with your new mapping: press Retry to send it."
+    )
+    assert {line["AccountCode"] for line in refused.payload["LineItems"]} == {"652"}
+    # Documents never sent simply take the new accounts and stay in line.
+    assert (
+        set(
+            LedgerEntry.objects.filter(pk__in=others, status=EntryStatus.PENDING).values_list(
+                "pk", flat=True
+            )
+        )
+        == others
+    )
+    # Rebuilt twice, the note is not repeated; Retry puts it back in line.
+    purchases_rebuild(offline_link)
+    refused.refresh_from_db()
+    assert refused.last_error.count("Rebuilt with your new mapping") == 1
+    assert entries_retry([refused]) == 1
+    refused.refresh_from_db()
+    assert refused.status == EntryStatus.PENDING
