@@ -51,7 +51,7 @@ from mappings.transforms.settlement import (
     settlement_documents,
 )
 from orders.models import AccountingMode, AmazonOrder, BuyerContact, OrderSettings
-from sync.ledger import ledger_upsert
+from sync.ledger import ledger_upsert, refused_kept
 from sync.models import Attempt, EntryStatus, LedgerEntry, Run
 from sync.push import BATCH_SIZE
 from sync.queue import push_enqueue
@@ -788,14 +788,16 @@ def marketplace_of(name: str) -> str:
 
 
 def orders_rebuild(link: Link) -> int:
-    """After a remap: held invoices are built again (and released when now complete)."""
+    """After a remap: held invoices are built again (and released when now complete); ones
+    Xero refused take the new accounts too but stay failed until the user retries them."""
     if not per_order(link):
         return 0
-    held = list(
-        AmazonOrder.objects.filter(link=link, invoice_entry__status=EntryStatus.HELD).values_list(
-            "amazon_order_id", flat=True
-        )
+    stuck = list(
+        AmazonOrder.objects.filter(
+            link=link, invoice_entry__status__in=[EntryStatus.HELD, EntryStatus.FAILED]
+        ).values_list("amazon_order_id", "invoice_entry_id")
     )
-    if not held:
+    if not stuck:
         return 0
-    return orders_build(link, order_ids=held).invoices
+    with refused_kept(entry for _, entry in stuck if entry is not None):
+        return orders_build(link, order_ids=[oid for oid, _ in stuck]).invoices

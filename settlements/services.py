@@ -571,9 +571,15 @@ def settlements_rebuild(link: Link) -> int:
     if link.seller_account_id is None:
         return 0
     rebuilt = settlements_build_due(link)
-    refused = LedgerEntry.objects.filter(
-        link=link, kind__in=KINDS, status__in=[EntryStatus.FAILED, EntryStatus.HELD]
-    ).values_list("amazon_id", flat=True)
+    unsent = LedgerEntry.objects.filter(
+        link=link, status__in=[EntryStatus.FAILED, EntryStatus.HELD]
+    )
+    # A summary's documents carry the settlement id; per order, a settlement's refunds and
+    # payments carry the order id and the settlement id at the head of their part.
+    refused = set(unsent.filter(kind__in=KINDS).values_list("amazon_id", flat=True)) | {
+        part.split(":", 1)[0]
+        for part in unsent.filter(part__contains=":").values_list("part", flat=True)
+    }
     stuck = list(
         Settlement.objects.filter(
             link=link, state=Settlement.State.BUILT, settlement_id__in=refused
@@ -582,7 +588,11 @@ def settlements_rebuild(link: Link) -> int:
     if stuck:
         chart = chart_for(link.xero_tenant, max_age=CHART_MAX_AGE).chart
         for settlement in sorted(stuck, key=lambda s: (s.end, s.pk)):
-            with refused_kept(settlement_entries(settlement).values_list("pk", flat=True)):
+            sid = settlement.settlement_id
+            family = LedgerEntry.objects.filter(link=link).filter(
+                Q(amazon_id=sid, kind__in=KINDS) | Q(part__startswith=f"{sid}:")
+            )
+            with refused_kept(family.values_list("pk", flat=True)):
                 settlement_build(settlement, chart=chart)
     return rebuilt + len(stuck)
 

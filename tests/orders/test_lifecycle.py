@@ -422,3 +422,45 @@ def test_a_settlement_waits_for_orders_the_hub_has_not_read_then_builds(sandbox_
     assert LedgerEntry.objects.filter(link=link).count() == rows
     assert xero_documents(link) == documents
     assert set(LedgerEntry.objects.filter(link=link).values_list("status", flat=True)) == {"posted"}
+
+
+def test_an_invoice_xero_refused_takes_the_remap_and_posts_when_retried(
+    sandbox_url: str,
+) -> None:
+    from mappings.services import mapping_release_held
+    from sync.ledger import entries_retry
+    from tests.settlements.support import UK_GROUPS
+
+    link = per_order_link(sandbox_url, seller=EU_SELLER, orders=40)
+    mapping_store(link, mapping())
+    OrderSettings.objects.filter(link=link).update(
+        per_order_since=timezone.now() - timedelta(days=30)
+    )
+    assert run_to_end(pull.orders_pull_start(link)).status == "done"
+    invoices = LedgerEntry.objects.filter(link=link, kind="invoice")
+    refused = invoices.filter(status="pending").first()
+    assert refused is not None
+    xero_said = "Account code '200' has been archived, or has been deleted."
+    LedgerEntry.objects.filter(pk=refused.pk).update(status="failed", last_error=xero_said)
+    waiting = set(invoices.filter(status="pending").values_list("pk", flat=True))
+
+    sales = {group: ("260", "OUTPUT2") for group in ("Sales", "Refunds", "Promotions")}
+    mapping_store(link, mapping({**UK_GROUPS, **sales}))
+    mapping_release_held(link)  # what saving the mapping page does
+    refused.refresh_from_db()
+    assert refused.status == "failed"
+    assert (
+        refused.last_error == f"{xero_said} Rebuilt with your new mapping: press Retry to send it."
+    )
+    codes = {line.get("AccountCode") for line in refused.payload["LineItems"]}
+    assert "260" in codes and "200" not in codes
+    assert set(invoices.filter(pk__in=waiting, status="pending").values_list("pk", flat=True)) == (
+        waiting
+    )
+
+    assert entries_retry([refused]) == 1
+    drain(link, "invoice")
+    refused.refresh_from_db()
+    assert refused.status == "posted"
+    posted = Invoice.objects.get(invoice_id=refused.xero_id)
+    assert "260" in {line["AccountCode"] for line in posted.data["LineItems"]}
