@@ -52,8 +52,16 @@ def build_server(host: str, port: int) -> _Server:
     return server
 
 
-def serve_in_thread(host: str = "127.0.0.1", port: int = 0) -> tuple[_Server, threading.Thread]:
+def serve_in_thread(
+    host: str = "127.0.0.1", port: int = 0, *, poll_interval: float = 0.5
+) -> tuple[_Server, threading.Thread]:
+    """Serve in a daemon thread; ``shutdown()`` returns within ``poll_interval`` seconds."""
     server = build_server(host, port)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": poll_interval},
+        name="sandbox-server",
+        daemon=True,
+    )
     thread.start()
     return server, thread
